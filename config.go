@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+
+	"github.com/postfix-queue-exporter/postfix_queue_exporter/collector"
+	"github.com/postfix-queue-exporter/postfix_queue_exporter/parser"
+	"github.com/postfix-queue-exporter/postfix_queue_exporter/postfix"
+	"github.com/postfix-queue-exporter/postfix_queue_exporter/queue"
+)
+
+// queueFlags holds the flags that say how to read the queue.
+type queueFlags struct {
+	postqueuePath *string
+	format        *string
+	timeout       *time.Duration
+	minInterval   *time.Duration
+	input         *string
+	configDirs    *[]string
+}
+
+func addQueueFlags(app *kingpin.Application) *queueFlags {
+	return &queueFlags{
+		postqueuePath: app.Flag("postqueue.path",
+			"Path of the postqueue binary. Default: postqueue from PATH, else /usr/sbin/postqueue.").
+			String(),
+		format: app.Flag("postqueue.format",
+			"Listing format to request: json (postqueue -j, Postfix 3.1 and later), text (postqueue -p), "+
+				"or auto (json, falling back to text when postqueue rejects -j).").
+			Default("auto").Enum("auto", "json", "text"),
+		timeout: app.Flag("postqueue.timeout",
+			"Time limit for one postqueue run; when it runs out postqueue and its children are killed "+
+				"and the scrape reports failure.").
+			Default("10s").Duration(),
+		minInterval: app.Flag("postqueue.min-interval",
+			"Reuse a queue listing younger than this instead of running postqueue again, so that several "+
+				"Prometheus servers scraping one host do not multiply the load on showq. 0 lists on every scrape.").
+			Default("5s").Duration(),
+		input: app.Flag("postqueue.input",
+			"Read a saved postqueue -j or -p listing from this file (- for stdin) instead of running postqueue. "+
+				"The format is detected from the content.").
+			PlaceHolder("FILE").String(),
+		configDirs: app.Flag("postfix.config-dir",
+			"Postfix configuration directory of an instance to read, passed to postqueue as -c. "+
+				"Repeat the flag to read several instances. Default: the default instance.").
+			PlaceHolder("DIR").Strings(),
+	}
+}
+
+// instances builds a cached queue source for every configured instance.
+func (f *queueFlags) instances(logger log.Logger) ([]collector.Instance, error) {
+	if *f.input != "" {
+		if len(*f.configDirs) > 0 {
+			return nil, fmt.Errorf("--postqueue.input and --postfix.config-dir cannot be used together")
+		}
+		lister := &queue.FileLister{Path: *f.input}
+		return []collector.Instance{{Name: *f.input, Source: f.cache(lister)}}, nil
+	}
+
+	format, err := parseFormat(*f.format)
+	if err != nil {
+		return nil, err
+	}
+	path := *f.postqueuePath
+	if path == "" {
+		path = lookPostqueue()
+	}
+	runner := &postfix.Runner{Timeout: *f.timeout}
+
+	dirs := *f.configDirs
+	if len(dirs) == 0 {
+		dirs = []string{""}
+	}
+	seen := make(map[string]bool, len(dirs))
+	instances := make([]collector.Instance, 0, len(dirs))
+	for _, dir := range dirs {
+		if seen[dir] {
+			return nil, fmt.Errorf("--postfix.config-dir %q is given twice", dir)
+		}
+		seen[dir] = true
+		lister := &postfix.Postqueue{Path: path, ConfigDir: dir, Format: format, Runner: runner}
+		instances = append(instances, collector.Instance{Name: dir, Source: f.cache(lister)})
+	}
+	return instances, nil
+}
+
+func (f *queueFlags) cache(lister queue.Lister) *queue.Cache {
+	return &queue.Cache{
+		Source:      &queue.Reader{Lister: lister},
+		MinInterval: *f.minInterval,
+		// The runner's timeout ends postqueue; this bound only matters if
+		// the parser itself stalls.
+		Timeout: *f.timeout + 5*time.Second,
+	}
+}
+
+func parseFormat(s string) (parser.Format, error) {
+	switch s {
+	case "auto":
+		return parser.FormatAuto, nil
+	case "json":
+		return parser.FormatJSON, nil
+	case "text":
+		return parser.FormatText, nil
+	}
+	return parser.FormatAuto, fmt.Errorf("invalid --postqueue.format %q: use auto, json or text", s)
+}

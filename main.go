@@ -1,0 +1,133 @@
+// Command postfix_queue_exporter publishes the state of the Postfix mail
+// queue as Prometheus metrics.
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/postfix-queue-exporter/postfix_queue_exporter/collector"
+	"github.com/postfix-queue-exporter/postfix_queue_exporter/internal/logging"
+)
+
+const exporterName = "postfix_queue_exporter"
+
+// defaultListenAddress avoids 9154, the port of the older postfix_exporter,
+// so both can run on one host.
+const defaultListenAddress = ":9751"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	app := kingpin.New(exporterName, "Prometheus exporter for the Postfix mail queue.")
+	webFlags := kingpinflag.AddFlags(app, defaultListenAddress)
+	telemetryPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").
+		Default("/metrics").String()
+	logLevel := app.Flag("log.level", "Only log messages with this severity or above: debug, info, warn, error.").
+		Default("info").Enum(logging.Levels...)
+	logFormat := app.Flag("log.format", "Output format of log messages: logfmt or json.").
+		Default("logfmt").Enum(logging.Formats...)
+	once := app.Flag("once", "Read the queue once, print the metrics to stdout and exit; "+
+		"the exit code is 1 when the queue could not be read.").Bool()
+	cfg := addQueueFlags(app)
+	app.Version(version.Print(exporterName))
+	app.HelpFlag.Short('h')
+	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", exporterName, err)
+		return 2
+	}
+
+	logger, slogger, err := logging.New(os.Stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", exporterName, err)
+		return 2
+	}
+
+	instances, err := cfg.instances(logger)
+	if err != nil {
+		level.Error(logger).Log("msg", "Invalid configuration", "err", err)
+		return 2
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(
+		collector.New(logger, 0, instances...),
+		collector.NewBuildInfo(),
+	)
+
+	if *once {
+		return printOnce(registry, os.Stdout, logger, len(instances))
+	}
+
+	level.Info(logger).Log("msg", "Starting "+exporterName, "version", version.Info())
+	level.Info(logger).Log("msg", "Build context", "build_context", version.BuildContext())
+
+	mux := http.NewServeMux()
+	mux.Handle(*telemetryPath, promhttp.HandlerFor(
+		prometheus.Gatherers{registry, exporterRegistry()},
+		promhttp.HandlerOpts{ErrorLog: stdLogger{logger}, ErrorHandling: promhttp.ContinueOnError},
+	))
+	if *telemetryPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "Postfix queue exporter",
+			Description: "Prometheus exporter for the Postfix mail queue",
+			Version:     version.Info(),
+			Links:       []web.LandingLinks{{Address: *telemetryPath, Text: "Metrics"}},
+		})
+		if err != nil {
+			level.Error(logger).Log("msg", "Failed to build the landing page", "err", err)
+			return 1
+		}
+		mux.Handle("/", landing)
+	}
+
+	server := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	if err := web.ListenAndServe(server, webFlags, slogger); err != nil {
+		level.Error(logger).Log("msg", "HTTP server stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// exporterRegistry holds the Go runtime and process metrics of the exporter
+// itself, apart from the queue metrics so --once prints only the latter.
+func exporterRegistry() *prometheus.Registry {
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(
+		prometheus.NewGoCollector(),
+		prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
+	)
+	return registry
+}
+
+// stdLogger lets promhttp report encoding errors through go-kit.
+type stdLogger struct{ logger log.Logger }
+
+func (l stdLogger) Println(v ...interface{}) {
+	level.Error(l.logger).Log("msg", "Failed to serve metrics", "err", fmt.Sprint(v...))
+}
+
+// lookPostqueue returns postqueue's path from PATH, or /usr/sbin/postqueue,
+// where Debian and most distributions install it, when PATH lacks it.
+func lookPostqueue() string {
+	if path, err := exec.LookPath("postqueue"); err == nil {
+		return path
+	}
+	return "/usr/sbin/postqueue"
+}
