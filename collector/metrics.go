@@ -23,8 +23,8 @@ type descs struct {
 // newDescs builds the descriptors. instanceLabels is empty for a single
 // instance and holds InstanceLabel otherwise.
 func newDescs(instanceLabels []string) descs {
-	queueLabels := append(append([]string{}, instanceLabels...), "queue")
-	reasonLabels := append(append([]string{}, instanceLabels...), "reason")
+	queueLabels := withLabel(instanceLabels, "queue")
+	reasonLabels := withLabel(instanceLabels, "reason")
 	return descs{
 		up: prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "up"),
 			"1 when the last collection read the whole queue from a running Postfix, else 0.",
@@ -67,7 +67,7 @@ func (d descs) describe(ch chan<- *prometheus.Desc) {
 func (d descs) emitStatus(ch chan<- prometheus.Metric, status queue.Status, labels []string) {
 	for _, kind := range postfix.Kinds {
 		ch <- prometheus.MustNewConstMetric(d.collectErrors, prometheus.CounterValue,
-			float64(status.Errors[kind]), append(labels, string(kind))...)
+			float64(status.Errors[kind]), withLabel(labels, string(kind))...)
 	}
 	if !status.LastSuccess.IsZero() {
 		ch <- prometheus.MustNewConstMetric(d.lastSuccessTime, prometheus.GaugeValue,
@@ -85,10 +85,16 @@ func (d descs) emitSnapshot(ch chan<- prometheus.Metric, snapshot *queue.Snapsho
 		if stats == nil {
 			stats = &queue.Stats{}
 		}
-		queueLabels := append(append([]string{}, labels...), name)
+		queueLabels := withLabel(labels, name)
 		ch <- prometheus.MustNewConstMetric(d.messages, prometheus.GaugeValue, float64(stats.Messages), queueLabels...)
 		ch <- prometheus.MustNewConstMetric(d.sizeBytes, prometheus.GaugeValue, float64(stats.Bytes), queueLabels...)
 		ch <- prometheus.MustNewConstMetric(d.recipients, prometheus.GaugeValue, float64(stats.Recipients), queueLabels...)
 		ch <- prometheus.MustNewConstMetric(d.oldestAge, prometheus.GaugeValue, snapshot.OldestAge(name).Seconds(), queueLabels...)
 	}
+}
+
+// withLabel returns a new slice of labels followed by value, leaving labels
+// untouched.
+func withLabel(labels []string, value string) []string {
+	return append(append(make([]string, 0, len(labels)+1), labels...), value)
 }
