@@ -58,6 +58,7 @@ var (
 		"is not allowed to",                      // authorized_mailq_users, authorized_flush_users
 		"permission denied",                      // showq or flush socket, queue directory
 		"reserved for the superuser",             // postsuper as non-root
+		"a password is required",                 // sudo -n without a matching sudoers rule
 		"specify \"alternate_config_directories", // -c with a directory main.cf does not list
 	}
 	mailSystemDownTexts = []string{

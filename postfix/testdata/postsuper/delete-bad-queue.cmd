@@ -1,0 +1,2 @@
+postsuper -d - bogus
+exit 1

@@ -1,0 +1,2 @@
+postsuper -d - hold
+exit 0

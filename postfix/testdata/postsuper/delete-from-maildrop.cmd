@@ -1,0 +1,2 @@
+postsuper -d - maildrop
+exit 0

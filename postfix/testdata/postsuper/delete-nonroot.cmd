@@ -1,0 +1,2 @@
+runuser -u nobody -- postsuper -d - deferred
+exit 1

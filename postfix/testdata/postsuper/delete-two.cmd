@@ -1,0 +1,2 @@
+postsuper -d - deferred
+exit 0

@@ -1,0 +1,2 @@
+postsuper -h - deferred
+exit 0

@@ -1,0 +1,2 @@
+postsuper -h - hold
+exit 0

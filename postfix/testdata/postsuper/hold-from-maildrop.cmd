@@ -1,0 +1,2 @@
+postsuper -h - maildrop
+exit 0

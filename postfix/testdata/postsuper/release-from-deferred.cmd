@@ -1,0 +1,2 @@
+postsuper -H - deferred
+exit 0

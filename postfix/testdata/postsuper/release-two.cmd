@@ -1,0 +1,2 @@
+postsuper -H - hold
+exit 0

@@ -1,0 +1,2 @@
+postsuper -r - hold
+exit 0

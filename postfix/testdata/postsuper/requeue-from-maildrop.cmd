@@ -1,0 +1,2 @@
+postsuper -r - maildrop
+exit 0

@@ -1,0 +1,2 @@
+postsuper -r - deferred
+exit 0

@@ -1,0 +1,2 @@
+runuser -u nobody -- sudo -n postsuper -d - deferred
+exit 1
