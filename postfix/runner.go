@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -83,7 +84,13 @@ func (r *Runner) Run(ctx context.Context, cmd Command, consume func(io.Reader) e
 
 	start := time.Now()
 	if err := c.Start(); err != nil {
-		return nil, &Error{Kind: KindExec, Command: cmd.String(), Err: err}
+		// EACCES from execve: the file lacks execute permission for this
+		// user, or a directory on its path lacks search permission.
+		kind := KindExec
+		if errors.Is(err, os.ErrPermission) {
+			kind = KindPermission
+		}
+		return nil, &Error{Kind: kind, Command: cmd.String(), Err: err}
 	}
 
 	consumeErr := consume(stdout)
