@@ -21,8 +21,8 @@ import (
 // size. forced_expire (Postfix 3.5 and later) may be missing. Errors in the
 // input are *SyntaxError values; an error from h is returned unchanged.
 //
-// The strings of one message may share one allocation with the whole input
-// line, so a handler that keeps one of them keeps the line in memory.
+// The strings of one message usually share one allocation, so a handler
+// that keeps one of them keeps the others in memory too.
 func ParseJSON(r io.Reader, h Handler) error {
 	return parseJSONLines(newLineReader(r), h)
 }

@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"bytes"
+	"encoding/binary"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -18,11 +20,23 @@ import (
 //
 // Member order is not assumed, and unknown members of any JSON type are
 // skipped.
+//
+// The scanner collects the unescaped strings of a message in one buffer and
+// converts it to a string once, so a message costs one allocation for its
+// strings, whatever their number.
 type jsonScanner struct {
-	s       string // the line being scanned
-	pos     int    // offset of the next byte to read in s
-	scratch []byte // unescaped string being built
+	line    []byte // the line being scanned
+	pos     int    // offset of the next byte to read in line
+	decoded []byte // unescaped strings of the message, one after another
+	spans   []span // recipient strings in decoded, recipientStrings per recipient
 }
+
+// span is the place of one string in jsonScanner.decoded.
+type span struct{ start, end int }
+
+// recipientStrings is the number of spans a recipient takes in
+// jsonScanner.spans: address, orig_address, delay_reason, bounce_reason.
+const recipientStrings = 4
 
 // maxSkipDepth bounds the nesting of unknown members that jsonScanner skips
 // itself.
@@ -42,13 +56,9 @@ const (
 		seenSender | seenRecipients
 )
 
-// Bits for the members seen in one recipient object.
-const (
-	seenAddress = 1 << iota
-	seenOrigAddress
-	seenDelayReason
-	seenBounceReason
-)
+// seenAddress is the bit of the address member among the members seen in
+// one recipient object, which are numbered as in jsonScanner.spans.
+const seenAddress = 1 << 0
 
 var (
 	messageMembers   = []string{"queue_name", "queue_id", "arrival_time", "message_size", "forced_expire", "sender", "recipients"}
@@ -58,21 +68,52 @@ var (
 // scanMessage decodes line into m and reports whether it did. When it
 // returns false, m holds partial data and the line must be decoded again.
 func (d *jsonScanner) scanMessage(line []byte, m *Message) bool {
-	d.s = string(line)
+	d.line = line
 	d.pos = 0
+	d.decoded = d.decoded[:0]
+	d.spans = d.spans[:0]
 	m.ForcedExpire = false
-	m.Recipients = m.Recipients[:0]
 
 	if d.nextToken() != '{' {
 		return false
 	}
+	var id, sender span
 	seen := 0
 	for {
 		name, ok := d.memberName()
 		if !ok {
 			return false
 		}
-		bit, ok := d.scanMessageMember(name, m)
+		bit := 0
+		switch string(name) {
+		case "queue_name":
+			bit = seenQueueName
+			ok = d.queueName(m)
+		case "queue_id":
+			bit = seenQueueID
+			id, ok = d.stringValue()
+			ok = ok && id.end > id.start
+		case "arrival_time":
+			bit = seenArrivalTime
+			var n int64
+			n, ok = d.integer()
+			m.ArrivalTime = time.Unix(n, 0)
+		case "message_size":
+			bit = seenMessageSize
+			m.Size, ok = d.integer()
+			ok = ok && m.Size >= 0
+		case "forced_expire":
+			bit = seenForcedExpire
+			m.ForcedExpire, ok = d.boolean()
+		case "sender":
+			bit = seenSender
+			sender, ok = d.stringValue()
+		case "recipients":
+			bit = seenRecipients
+			ok = d.recipients()
+		default:
+			ok = d.skipUnknown(name, messageMembers)
+		}
 		if !ok || seen&bit != 0 {
 			return false
 		}
@@ -86,65 +127,60 @@ func (d *jsonScanner) scanMessage(line []byte, m *Message) bool {
 			return false
 		}
 	}
-
 	d.skipSpace()
-	return d.pos == len(d.s) && seen&seenRequired == seenRequired
-}
-
-// scanMessageMember decodes the value of the member name into m and returns
-// the member's seen bit, or 0 for an unknown member.
-func (d *jsonScanner) scanMessageMember(name string, m *Message) (int, bool) {
-	switch name {
-	case "queue_name":
-		v, ok := d.stringValue()
-		if !ok {
-			return 0, false
-		}
-		m.Queue, ok = queueName(v)
-		return seenQueueName, ok
-	case "queue_id":
-		v, ok := d.stringValue()
-		m.ID = v
-		return seenQueueID, ok && v != ""
-	case "arrival_time":
-		n, ok := d.integer()
-		m.ArrivalTime = time.Unix(n, 0)
-		return seenArrivalTime, ok
-	case "message_size":
-		n, ok := d.integer()
-		m.Size = n
-		return seenMessageSize, ok && n >= 0
-	case "forced_expire":
-		v, ok := d.boolean()
-		m.ForcedExpire = v
-		return seenForcedExpire, ok
-	case "sender":
-		v, ok := d.stringValue()
-		m.Sender = v
-		return seenSender, ok
-	case "recipients":
-		return seenRecipients, d.recipients(m)
+	if d.pos != len(d.line) || seen&seenRequired != seenRequired {
+		return false
 	}
-	return 0, d.skipUnknown(name, messageMembers)
+
+	d.copyStrings(m, id, sender)
+	return true
 }
 
-// recipients decodes the recipients array into m.Recipients.
-func (d *jsonScanner) recipients(m *Message) bool {
+// copyStrings converts the collected strings to one string and points the
+// string fields of m into it.
+func (d *jsonScanner) copyStrings(m *Message, id, sender span) {
+	text := string(d.decoded)
+	m.ID = text[id.start:id.end]
+	m.Sender = text[sender.start:sender.end]
+
+	m.Recipients = m.Recipients[:0]
+	for i := 0; i < len(d.spans); i += recipientStrings {
+		spans := d.spans[i : i+recipientStrings]
+		m.Recipients = append(m.Recipients, Recipient{
+			Address:      text[spans[0].start:spans[0].end],
+			OrigAddress:  text[spans[1].start:spans[1].end],
+			DelayReason:  text[spans[2].start:spans[2].end],
+			BounceReason: text[spans[3].start:spans[3].end],
+		})
+	}
+}
+
+// queueName reads the queue_name value and sets m.Queue to the package
+// constant equal to it.
+func (d *jsonScanner) queueName(m *Message) bool {
+	v, ok := d.stringValue()
+	if !ok {
+		return false
+	}
+	m.Queue, ok = queueName(string(d.decoded[v.start:v.end]))
+	d.decoded = d.decoded[:v.start] // the constant is used, not the copy
+	return ok
+}
+
+// recipients reads the recipients array into d.spans.
+func (d *jsonScanner) recipients() bool {
 	if d.nextToken() != '[' {
 		return false
 	}
 	d.skipSpace()
-	if d.pos < len(d.s) && d.s[d.pos] == ']' {
+	if d.pos < len(d.line) && d.line[d.pos] == ']' {
 		d.pos++
 		return true
 	}
 	for {
-		var r Recipient
-		if !d.recipient(&r) {
+		if !d.recipient() {
 			return false
 		}
-		m.Recipients = append(m.Recipients, r)
-
 		switch d.nextToken() {
 		case ',':
 		case ']':
@@ -155,38 +191,44 @@ func (d *jsonScanner) recipients(m *Message) bool {
 	}
 }
 
-// recipient decodes one object of the recipients array.
-func (d *jsonScanner) recipient(r *Recipient) bool {
+// recipient reads one object of the recipients array and appends its
+// recipientStrings spans to d.spans.
+func (d *jsonScanner) recipient() bool {
 	if d.nextToken() != '{' {
 		return false
 	}
+	first := len(d.spans)
+	d.spans = append(d.spans, make([]span, recipientStrings)...)
+	spans := d.spans[first:]
+
 	seen := 0
 	for {
 		name, ok := d.memberName()
 		if !ok {
 			return false
 		}
-		bit := 0
-		switch name {
+		field := -1
+		switch string(name) {
 		case "address":
-			bit = seenAddress
-			r.Address, ok = d.stringValue()
+			field = 0
 		case "orig_address":
-			bit = seenOrigAddress
-			r.OrigAddress, ok = d.stringValue()
+			field = 1
 		case "delay_reason":
-			bit = seenDelayReason
-			r.DelayReason, ok = d.stringValue()
+			field = 2
 		case "bounce_reason":
-			bit = seenBounceReason
-			r.BounceReason, ok = d.stringValue()
-		default:
-			ok = d.skipUnknown(name, recipientMembers)
+			field = 3
 		}
-		if !ok || seen&bit != 0 {
+		if field < 0 {
+			ok = d.skipUnknown(name, recipientMembers)
+		} else {
+			bit := 1 << field
+			spans[field], ok = d.stringValue()
+			ok = ok && seen&bit == 0
+			seen |= bit
+		}
+		if !ok {
 			return false
 		}
-		seen |= bit
 
 		c := d.nextToken()
 		if c == '}' {
@@ -201,9 +243,9 @@ func (d *jsonScanner) recipient(r *Recipient) bool {
 // skipUnknown skips the value of a member that is not in known. It gives up
 // when name matches a known member without regard to case, because
 // encoding/json matches member names that way.
-func (d *jsonScanner) skipUnknown(name string, known []string) bool {
+func (d *jsonScanner) skipUnknown(name []byte, known []string) bool {
 	for _, k := range known {
-		if strings.EqualFold(name, k) {
+		if strings.EqualFold(string(name), k) {
 			return false
 		}
 	}
@@ -213,12 +255,14 @@ func (d *jsonScanner) skipUnknown(name string, known []string) bool {
 // skipValue checks and skips one JSON value of any type.
 func (d *jsonScanner) skipValue(depth int) bool {
 	d.skipSpace()
-	if d.pos >= len(d.s) {
+	if d.pos >= len(d.line) {
 		return false
 	}
-	switch c := d.s[d.pos]; {
+	switch c := d.line[d.pos]; {
 	case c == '"':
+		mark := len(d.decoded)
 		_, ok := d.stringValue()
+		d.decoded = d.decoded[:mark]
 		return ok
 	case c == '{' || c == '[':
 		return depth < maxSkipDepth && d.skipComposite(depth)
@@ -237,12 +281,12 @@ func (d *jsonScanner) skipValue(depth int) bool {
 // skipComposite skips an object or an array.
 func (d *jsonScanner) skipComposite(depth int) bool {
 	closing := byte(']')
-	if d.s[d.pos] == '{' {
+	if d.line[d.pos] == '{' {
 		closing = '}'
 	}
 	d.pos++
 	d.skipSpace()
-	if d.pos < len(d.s) && d.s[d.pos] == closing {
+	if d.pos < len(d.line) && d.line[d.pos] == closing {
 		d.pos++
 		return true
 	}
@@ -269,23 +313,23 @@ func (d *jsonScanner) skipComposite(depth int) bool {
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. The caller checks what
 // follows it.
 func (d *jsonScanner) skipNumber() bool {
-	if d.s[d.pos] == '-' {
+	if d.line[d.pos] == '-' {
 		d.pos++
 	}
-	if d.pos < len(d.s) && d.s[d.pos] == '0' {
+	if d.pos < len(d.line) && d.line[d.pos] == '0' {
 		d.pos++
 	} else if !d.skipDigits() {
 		return false
 	}
-	if d.pos < len(d.s) && d.s[d.pos] == '.' {
+	if d.pos < len(d.line) && d.line[d.pos] == '.' {
 		d.pos++
 		if !d.skipDigits() {
 			return false
 		}
 	}
-	if d.pos < len(d.s) && (d.s[d.pos] == 'e' || d.s[d.pos] == 'E') {
+	if d.pos < len(d.line) && (d.line[d.pos] == 'e' || d.line[d.pos] == 'E') {
 		d.pos++
-		if d.pos < len(d.s) && (d.s[d.pos] == '+' || d.s[d.pos] == '-') {
+		if d.pos < len(d.line) && (d.line[d.pos] == '+' || d.line[d.pos] == '-') {
 			d.pos++
 		}
 		if !d.skipDigits() {
@@ -298,7 +342,7 @@ func (d *jsonScanner) skipNumber() bool {
 // skipDigits skips one or more digits.
 func (d *jsonScanner) skipDigits() bool {
 	start := d.pos
-	for d.pos < len(d.s) && isDigit(d.s[d.pos]) {
+	for d.pos < len(d.line) && isDigit(d.line[d.pos]) {
 		d.pos++
 	}
 	return d.pos > start
@@ -306,105 +350,76 @@ func (d *jsonScanner) skipDigits() bool {
 
 // memberName reads a member name and the colon after it. It gives up on a
 // name with an escape or a byte outside printable ASCII.
-func (d *jsonScanner) memberName() (string, bool) {
+func (d *jsonScanner) memberName() ([]byte, bool) {
 	if d.nextToken() != '"' {
-		return "", false
+		return nil, false
 	}
-	start := d.pos
-	for d.pos < len(d.s) {
-		c := d.s[d.pos]
-		if c == '"' {
-			name := d.s[start:d.pos]
-			d.pos++
-			return name, d.nextToken() == ':'
-		}
-		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			return "", false
-		}
-		d.pos++
+	line, start := d.line, d.pos
+	end := skipPlainString(line, start)
+	if end == len(line) || line[end] != '"' {
+		return nil, false
 	}
-	return "", false
+	d.pos = end + 1
+	return line[start:end], d.nextToken() == ':'
 }
 
-// stringValue reads a string value. A string without escapes is a substring
-// of the line and costs no allocation.
-func (d *jsonScanner) stringValue() (string, bool) {
+// stringValue reads a string value, appends it unescaped to d.decoded and
+// returns its place there.
+func (d *jsonScanner) stringValue() (span, bool) {
 	if d.nextToken() != '"' {
-		return "", false
+		return span{}, false
 	}
-	start := d.pos
-	for d.pos < len(d.s) {
-		c := d.s[d.pos]
-		if c == '"' {
-			v := d.s[start:d.pos]
-			d.pos++
-			return v, true
+	start := len(d.decoded)
+	for {
+		end := skipPlainString(d.line, d.pos)
+		d.decoded = append(d.decoded, d.line[d.pos:end]...)
+		d.pos = end
+		if end == len(d.line) {
+			return span{}, false
 		}
-		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			return d.unusualString(start)
-		}
-		d.pos++
-	}
-	return "", false
-}
 
-// unusualString finishes reading a string that holds escapes or non-ASCII
-// bytes. start is the offset just after the opening quote.
-func (d *jsonScanner) unusualString(start int) (string, bool) {
-	d.scratch = append(d.scratch[:0], d.s[start:d.pos]...)
-	escaped := false
-	for d.pos < len(d.s) {
-		c := d.s[d.pos]
-		switch {
+		switch c := d.line[end]; {
 		case c == '"':
 			d.pos++
-			if !escaped {
-				return d.s[start : d.pos-1], true
-			}
-			return string(d.scratch), true
+			return span{start, len(d.decoded)}, true
 		case c == '\\':
 			if !d.unescape() {
-				return "", false
+				return span{}, false
 			}
-			escaped = true
 		case c < 0x20:
-			return "", false
-		case c < utf8.RuneSelf:
-			d.scratch = append(d.scratch, c)
-			d.pos++
+			return span{}, false
 		default:
-			r, size := utf8.DecodeRuneInString(d.s[d.pos:])
+			r, size := utf8.DecodeRune(d.line[end:])
 			if r == utf8.RuneError && size == 1 {
-				return "", false // encoding/json would substitute U+FFFD
+				return span{}, false // encoding/json would substitute U+FFFD
 			}
-			d.scratch = append(d.scratch, d.s[d.pos:d.pos+size]...)
+			d.decoded = append(d.decoded, d.line[end:end+size]...)
 			d.pos += size
 		}
 	}
-	return "", false
 }
 
 // unescape appends the character of the escape sequence at d.pos to
-// d.scratch.
+// d.decoded.
 func (d *jsonScanner) unescape() bool {
-	if d.pos+1 >= len(d.s) {
+	if d.pos+1 >= len(d.line) {
 		return false
 	}
-	c := d.s[d.pos+1]
+	c := d.line[d.pos+1]
 	d.pos += 2
 	switch c {
 	case '"', '\\', '/':
-		d.scratch = append(d.scratch, c)
+		d.decoded = append(d.decoded, c)
 	case 'b':
-		d.scratch = append(d.scratch, '\b')
+		d.decoded = append(d.decoded, '\b')
 	case 'f':
-		d.scratch = append(d.scratch, '\f')
+		d.decoded = append(d.decoded, '\f')
 	case 'n':
-		d.scratch = append(d.scratch, '\n')
+		d.decoded = append(d.decoded, '\n')
 	case 'r':
-		d.scratch = append(d.scratch, '\r')
+		d.decoded = append(d.decoded, '\r')
 	case 't':
-		d.scratch = append(d.scratch, '\t')
+		d.decoded = append(d.decoded, '\t')
 	case 'u':
 		r, ok := d.hex4()
 		if !ok {
@@ -413,7 +428,7 @@ func (d *jsonScanner) unescape() bool {
 		if utf16.IsSurrogate(r) {
 			// Only a high surrogate followed by an escaped low surrogate
 			// is a character; encoding/json substitutes U+FFFD for the rest.
-			if r >= 0xDC00 || !strings.HasPrefix(d.s[d.pos:], `\u`) {
+			if r >= 0xDC00 || !bytes.HasPrefix(d.line[d.pos:], []byte(`\u`)) {
 				return false
 			}
 			d.pos += 2
@@ -426,7 +441,7 @@ func (d *jsonScanner) unescape() bool {
 				return false
 			}
 		}
-		d.scratch = utf8.AppendRune(d.scratch, r)
+		d.decoded = utf8.AppendRune(d.decoded, r)
 	default:
 		return false
 	}
@@ -435,11 +450,11 @@ func (d *jsonScanner) unescape() bool {
 
 // hex4 reads the four hexadecimal digits of a \u escape.
 func (d *jsonScanner) hex4() (rune, bool) {
-	if d.pos+4 > len(d.s) {
+	if d.pos+4 > len(d.line) {
 		return 0, false
 	}
 	var r rune
-	for _, c := range []byte(d.s[d.pos : d.pos+4]) {
+	for _, c := range d.line[d.pos : d.pos+4] {
 		var v byte
 		switch {
 		case '0' <= c && c <= '9':
@@ -462,22 +477,22 @@ func (d *jsonScanner) hex4() (rune, bool) {
 func (d *jsonScanner) integer() (int64, bool) {
 	d.skipSpace()
 	negative := false
-	if d.pos < len(d.s) && d.s[d.pos] == '-' {
+	if d.pos < len(d.line) && d.line[d.pos] == '-' {
 		negative = true
 		d.pos++
 	}
 	start := d.pos
 	var n int64
-	for d.pos < len(d.s) && isDigit(d.s[d.pos]) {
-		n = n*10 + int64(d.s[d.pos]-'0')
+	for d.pos < len(d.line) && isDigit(d.line[d.pos]) {
+		n = n*10 + int64(d.line[d.pos]-'0')
 		d.pos++
 	}
 	digits := d.pos - start
-	if digits == 0 || digits > 18 || (digits > 1 && d.s[start] == '0') {
+	if digits == 0 || digits > 18 || (digits > 1 && d.line[start] == '0') {
 		return 0, false
 	}
-	if d.pos < len(d.s) {
-		if c := d.s[d.pos]; c == '.' || c == 'e' || c == 'E' {
+	if d.pos < len(d.line) {
+		if c := d.line[d.pos]; c == '.' || c == 'e' || c == 'E' {
 			return 0, false
 		}
 	}
@@ -490,11 +505,11 @@ func (d *jsonScanner) integer() (int64, bool) {
 // boolean reads true or false.
 func (d *jsonScanner) boolean() (bool, bool) {
 	d.skipSpace()
-	if strings.HasPrefix(d.s[d.pos:], "true") {
+	if bytes.HasPrefix(d.line[d.pos:], []byte("true")) {
 		d.pos += len("true")
 		return true, true
 	}
-	if strings.HasPrefix(d.s[d.pos:], "false") {
+	if bytes.HasPrefix(d.line[d.pos:], []byte("false")) {
 		d.pos += len("false")
 		return false, true
 	}
@@ -503,7 +518,7 @@ func (d *jsonScanner) boolean() (bool, bool) {
 
 // literal reads the literal word, which must come next.
 func (d *jsonScanner) literal(word string) bool {
-	if !strings.HasPrefix(d.s[d.pos:], word) {
+	if !bytes.HasPrefix(d.line[d.pos:], []byte(word)) {
 		return false
 	}
 	d.pos += len(word)
@@ -514,23 +529,61 @@ func (d *jsonScanner) literal(word string) bool {
 // the line.
 func (d *jsonScanner) nextToken() byte {
 	d.skipSpace()
-	if d.pos >= len(d.s) {
+	if d.pos >= len(d.line) {
 		return 0
 	}
-	c := d.s[d.pos]
+	c := d.line[d.pos]
 	d.pos++
 	return c
 }
 
 func (d *jsonScanner) skipSpace() {
-	for d.pos < len(d.s) && isJSONSpace(d.s[d.pos]) {
-		d.pos++
+	line, i := d.line, d.pos
+	for i < len(line) && isJSONSpace(line[i]) {
+		i++
 	}
+	d.pos = i
 }
 
 func isJSONSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n'
 }
+
+// skipPlainString returns the offset of the first byte at or after i that
+// is not a plainStringByte. It tests eight bytes at a time, because this
+// loop takes most of the scanning time.
+func skipPlainString(s []byte, i int) int {
+	const (
+		ones   = 0x0101010101010101
+		highs  = 0x8080808080808080
+		quotes = '"' * ones
+		slashs = '\\' * ones
+		blanks = 0x20 * ones
+	)
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		q, b := x^quotes, x^slashs
+		// A byte has its high bit set in this mask if it is >= 0x80,
+		// < 0x20, a quote or a backslash.
+		special := x | (x-blanks)&^x | (q-ones)&^q | (b-ones)&^b
+		if special&highs != 0 {
+			break
+		}
+	}
+	for i < len(s) && plainStringByte[s[i]] {
+		i++
+	}
+	return i
+}
+
+// plainStringByte marks the bytes that a JSON string can contain as they
+// are: printable ASCII other than the quote and the backslash.
+var plainStringByte = func() (table [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		table[c] = c != '"' && c != '\\'
+	}
+	return table
+}()
 
 func isDigit(c byte) bool {
 	return '0' <= c && c <= '9'
