@@ -208,7 +208,7 @@ func (p *textParser) parseFooter(line []byte) error {
 		return p.syntaxError(`a footer such as "-- 12 Kbytes in 3 Requests."`, line)
 	}
 	if count != strconv.Itoa(p.count) {
-		expected := fmt.Sprintf("a footer counting the %d entries listed", p.count)
+		expected := fmt.Sprintf("a request count of %d, the number of entries listed", p.count)
 		return p.syntaxError(expected, line)
 	}
 	return nil
