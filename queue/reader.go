@@ -22,6 +22,7 @@ type Source interface {
 // Reader takes a fresh snapshot on every call by running a Lister.
 type Reader struct {
 	Lister Lister
+	Shape  *ShapeOptions    // nil means DefaultShapeOptions
 	Now    func() time.Time // nil means time.Now
 }
 
@@ -32,8 +33,12 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 	if r.Now != nil {
 		now = r.Now
 	}
+	options := DefaultShapeOptions()
+	if r.Shape != nil {
+		options = *r.Shape
+	}
 	start := now()
-	aggregator := NewAggregator()
+	aggregator := NewShapeAggregator(options, start)
 	result, err := r.Lister.List(ctx, aggregator.Add)
 	if err != nil {
 		return nil, err
@@ -44,7 +49,7 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 		Time:           end,
 		Duration:       end.Sub(start),
 		Format:         result.Format,
-		Queues:         aggregator.Queues(),
+		Queues:         aggregator.Finish(end),
 		MailSystemDown: result.MailSystemDown,
 	}, nil
 }

@@ -14,6 +14,9 @@ type Stats struct {
 	Bytes      int64
 	Recipients int64
 	Oldest     time.Time // arrival time of the oldest message; zero for an empty queue
+	// Shape is the distribution of the messages, nil when the snapshot was
+	// not taken with shape statistics.
+	Shape *Shape
 }
 
 // Snapshot is the state of every queue of one Postfix instance, taken from
@@ -39,40 +42,82 @@ func (s *Snapshot) OldestAge(queue string) time.Duration {
 	return max(s.Time.Sub(stats.Oldest), 0)
 }
 
-// Aggregator adds messages up into a Snapshot.
+// Aggregator adds messages up into per-queue statistics and their Shape.
 type Aggregator struct {
-	queues map[string]*Stats
+	queues     map[string]*queueCounter
+	options    ShapeOptions
+	start      time.Time
+	classifier *reasonClassifier
 }
 
-// NewAggregator returns an Aggregator with every queue at zero.
+type queueCounter struct {
+	stats *Stats
+	shape *shapeCounter
+}
+
+// NewAggregator returns an Aggregator with every queue at zero, the default
+// shape options, and ages measured from now.
 func NewAggregator() *Aggregator {
-	queues := make(map[string]*Stats, len(parser.Queues))
-	for _, name := range parser.Queues {
-		queues[name] = &Stats{}
+	return NewShapeAggregator(DefaultShapeOptions(), time.Now())
+}
+
+// NewShapeAggregator returns an Aggregator with every queue at zero. start
+// is when the listing started: no snapshot time is earlier. options must be
+// valid (see ShapeOptions.Validate).
+func NewShapeAggregator(options ShapeOptions, start time.Time) *Aggregator {
+	a := &Aggregator{
+		queues:     make(map[string]*queueCounter, len(parser.Queues)),
+		options:    options,
+		start:      start,
+		classifier: newReasonClassifier(),
 	}
-	return &Aggregator{queues: queues}
+	for _, name := range parser.Queues {
+		a.addQueue(name)
+	}
+	return a
+}
+
+func (a *Aggregator) addQueue(name string) *queueCounter {
+	counter := &queueCounter{stats: &Stats{}, shape: newShapeCounter(a.options, a.start)}
+	a.queues[name] = counter
+	return counter
 }
 
 // Add counts one message. It has the signature of parser.Handler and keeps
 // nothing of m.
 func (a *Aggregator) Add(m *parser.Message) error {
-	stats, ok := a.queues[m.Queue]
+	counter, ok := a.queues[m.Queue]
 	if !ok {
 		// The parsers only report the five known queue names; a new name
 		// from a future Postfix gets its own entry rather than being lost.
-		stats = &Stats{}
-		a.queues[m.Queue] = stats
+		counter = a.addQueue(m.Queue)
 	}
+	stats := counter.stats
 	stats.Messages++
 	stats.Bytes += m.Size
 	stats.Recipients += int64(len(m.Recipients))
 	if stats.Oldest.IsZero() || m.ArrivalTime.Before(stats.Oldest) {
 		stats.Oldest = m.ArrivalTime
 	}
+	counter.shape.add(m, a.classifier)
 	return nil
 }
 
-// Queues returns the statistics gathered so far, by queue name.
+// Finish returns the statistics by queue name, with message ages measured at
+// end, the snapshot time. end must not be before the start given to
+// NewShapeAggregator.
+func (a *Aggregator) Finish(end time.Time) map[string]*Stats {
+	queues := make(map[string]*Stats, len(a.queues))
+	for name, counter := range a.queues {
+		stats := *counter.stats
+		stats.Shape = counter.shape.shape(end)
+		queues[name] = &stats
+	}
+	return queues
+}
+
+// Queues returns the statistics gathered so far, with ages measured at the
+// start time.
 func (a *Aggregator) Queues() map[string]*Stats {
-	return a.queues
+	return a.Finish(a.start)
 }
