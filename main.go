@@ -44,6 +44,7 @@ func run(args []string) int {
 	once := app.Flag("once", "Read the queue once, print the metrics to stdout and exit; "+
 		"the exit code is 1 when the queue could not be read.").Bool()
 	cfg := addQueueFlags(app)
+	flushCfg := addFlushFlags(app)
 	app.Version(version.Print(exporterName))
 	app.HelpFlag.Short('h')
 	if _, err := app.Parse(args); err != nil {
@@ -76,6 +77,10 @@ func run(args []string) int {
 	level.Info(logger).Log("msg", "Build context", "build_context", version.BuildContext())
 
 	mux := http.NewServeMux()
+	if err := flushCfg.register(mux, registry, logger, cfg, instances); err != nil {
+		level.Error(logger).Log("msg", "Invalid flush configuration", "err", err)
+		return 2
+	}
 	mux.Handle(*telemetryPath, promhttp.HandlerFor(
 		prometheus.Gatherers{registry, exporterRegistry()},
 		promhttp.HandlerOpts{ErrorLog: stdLogger{logger}, ErrorHandling: promhttp.ContinueOnError},
