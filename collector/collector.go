@@ -39,6 +39,12 @@ type Instance struct {
 // instances. With a single instance the postfix_instance label is left out,
 // so simple setups keep simple queries.
 type Collector struct {
+	// SnapshotAge adds postfix_exporter_snapshot_age_seconds, the time
+	// since the published listing finished. It is meant for sources that
+	// list the queue in the background, where that time can grow.
+	SnapshotAge bool
+	Now         func() time.Time // clock for SnapshotAge; nil means time.Now
+
 	instances []Instance
 	logger    log.Logger
 	timeout   time.Duration
@@ -110,4 +116,15 @@ func (c *Collector) collectInstance(ch chan<- prometheus.Metric, instance Instan
 		ch <- prometheus.MustNewConstMetric(c.descs.up, prometheus.GaugeValue, 1, labels...)
 	}
 	c.descs.emitSnapshot(ch, snapshot, labels)
+	if c.SnapshotAge {
+		ch <- prometheus.MustNewConstMetric(c.descs.snapshotAge, prometheus.GaugeValue,
+			max(c.now().Sub(snapshot.Time), 0).Seconds(), labels...)
+	}
+}
+
+func (c *Collector) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }

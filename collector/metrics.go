@@ -18,6 +18,8 @@ type descs struct {
 	collectDuration *prometheus.Desc
 	collectErrors   *prometheus.Desc
 	lastSuccessTime *prometheus.Desc
+	snapshotAge     *prometheus.Desc
+	shape           shapeDescs
 }
 
 // newDescs builds the descriptors. instanceLabels is empty for a single
@@ -50,16 +52,21 @@ func newDescs(instanceLabels []string) descs {
 		lastSuccessTime: prometheus.NewDesc(prometheus.BuildFQName(namespace, "exporter", "last_collect_success_timestamp_seconds"),
 			"Unix time when the queue was last read completely.",
 			instanceLabels, nil),
+		snapshotAge: prometheus.NewDesc(prometheus.BuildFQName(namespace, "exporter", "snapshot_age_seconds"),
+			"Time since the queue listing that the published queue metrics come from finished.",
+			instanceLabels, nil),
+		shape: newShapeDescs(queueLabels),
 	}
 }
 
 func (d descs) describe(ch chan<- *prometheus.Desc) {
 	for _, desc := range []*prometheus.Desc{
 		d.up, d.messages, d.sizeBytes, d.recipients, d.oldestAge,
-		d.collectDuration, d.collectErrors, d.lastSuccessTime,
+		d.collectDuration, d.collectErrors, d.lastSuccessTime, d.snapshotAge,
 	} {
 		ch <- desc
 	}
+	d.shape.describe(ch)
 }
 
 // emitStatus publishes the counts kept across collections. The success
@@ -90,6 +97,9 @@ func (d descs) emitSnapshot(ch chan<- prometheus.Metric, snapshot *queue.Snapsho
 		ch <- prometheus.MustNewConstMetric(d.sizeBytes, prometheus.GaugeValue, float64(stats.Bytes), queueLabels...)
 		ch <- prometheus.MustNewConstMetric(d.recipients, prometheus.GaugeValue, float64(stats.Recipients), queueLabels...)
 		ch <- prometheus.MustNewConstMetric(d.oldestAge, prometheus.GaugeValue, snapshot.OldestAge(name).Seconds(), queueLabels...)
+		if stats.Shape != nil {
+			d.shape.emit(ch, stats.Shape, queueLabels)
+		}
 	}
 }
 
