@@ -111,6 +111,17 @@ func Command(t testing.TB, name string, args ...string) Result {
 	return result
 }
 
+// CommandInput is Command with stdin as the command's standard input.
+func CommandInput(t testing.TB, stdin []byte, name string, args ...string) Result {
+	t.Helper()
+	RequireLab(t)
+	result, err := runCommand(commandSpec{Name: name, Args: args, Stdin: stdin})
+	if err != nil {
+		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
+	}
+	return result
+}
+
 // Run runs name with args as root and returns its stdout. The test fails
 // unless the command exits 0.
 func Run(t testing.TB, name string, args ...string) string {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,9 +29,9 @@ type Exporter struct {
 	// URL is the base URL, http://127.0.0.1:PORT without a trailing slash.
 	URL string
 
-	cmd    *exec.Cmd
-	log    *logBuffer
-	exited chan struct{} // closed when the process has exited
+	cmd     *exec.Cmd
+	logPath string        // file with the exporter's stdout and stderr
+	exited  chan struct{} // closed when the process has exited
 }
 
 // StartExporter starts the built exporter as root, listening on a free
@@ -60,14 +61,22 @@ func startExporter(t testing.TB, user string, args []string) *Exporter {
 	} else {
 		cmd = exec.Command("setpriv", asUser(user, exporterBinary, args...)...)
 	}
-	e := &Exporter{
-		URL:    "http://" + address,
-		cmd:    cmd,
-		log:    &logBuffer{},
-		exited: make(chan struct{}),
+	// The exporter writes its log straight into a file, so a line logged
+	// while serving a scrape is in the file before the response arrives.
+	// Through a pipe, copied by a goroutine, it could come later.
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "exporter.log"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	cmd.Stdout = e.log
-	cmd.Stderr = e.log
+	t.Cleanup(func() { logFile.Close() })
+	e := &Exporter{
+		URL:     "http://" + address,
+		cmd:     cmd,
+		logPath: logFile.Name(),
+		exited:  make(chan struct{}),
+	}
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// GORACE makes a race-enabled exporter report every race it finds.
 	cmd.Env = append(os.Environ(), "GORACE=halt_on_error=0")
@@ -95,7 +104,7 @@ func freeAddress(t testing.TB) string {
 	return listener.Addr().String()
 }
 
-// waitReady polls the landing page until it answers 200.
+// waitReady polls the landing page until it returns status 200.
 func (e *Exporter) waitReady(t testing.TB) {
 	t.Helper()
 	client := &http.Client{Timeout: time.Second}
@@ -138,7 +147,11 @@ func (e *Exporter) stop(t testing.TB) {
 
 // Log returns what the exporter wrote to stderr and stdout so far.
 func (e *Exporter) Log() string {
-	return e.log.String()
+	data, err := os.ReadFile(e.logPath)
+	if err != nil {
+		return fmt.Sprintf("(cannot read the exporter log: %v)", err)
+	}
+	return string(data)
 }
 
 // MetricsURL returns the URL of the default telemetry path.
@@ -158,7 +171,7 @@ func (e *Exporter) Scrape(t testing.TB) Metrics {
 	return Scrape(t, e.MetricsURL())
 }
 
-// ScrapeText fetches url, which must answer 200, and returns the body.
+// ScrapeText fetches url, which must return status 200, and returns the body.
 func ScrapeText(t testing.TB, url string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
@@ -205,8 +218,14 @@ func RunOnce(t testing.TB, stdin []byte, args ...string) Result {
 	return result
 }
 
-// logBuffer collects a process's output; exec copies into it from its own
-// goroutine while tests read it.
+// String describes the exporter for test messages.
+func (e *Exporter) String() string {
+	return fmt.Sprintf("exporter at %s (pid %d)", e.URL, e.cmd.Process.Pid)
+}
+
+// logBuffer collects the output of a process that tests read while it runs.
+// exec copies into it from its own goroutine, so a line can arrive a moment
+// after the process wrote it.
 type logBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
@@ -222,9 +241,4 @@ func (b *logBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// String describes the exporter for test messages.
-func (e *Exporter) String() string {
-	return fmt.Sprintf("exporter at %s (pid %d)", e.URL, e.cmd.Process.Pid)
 }

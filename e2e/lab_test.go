@@ -11,6 +11,8 @@ import (
 const (
 	labPopulateScript = "deploy/lab/lab-populate.sh"
 	labClearScript    = "deploy/lab/lab-clear.sh"
+	labRestoreScript  = "deploy/lab/lab-restore.sh"
+	labDownScript     = "deploy/lab/lab-down.sh"
 )
 
 // labScriptTimeout bounds one lab script run.
@@ -46,19 +48,46 @@ func Clear(t testing.TB) {
 	RunLabScript(t, labClearScript)
 }
 
+// Restore enables qmgr and pickup again after Populate disabled them, by
+// running deploy/lab/lab-restore.sh, and waits until mail has moved on from
+// maildrop and incoming.
+func Restore(t testing.TB) {
+	t.Helper()
+	RunLabScript(t, labRestoreScript)
+}
+
+// EnsurePopulated leaves the lab with mail in all five queues, including a
+// force-expired message, a null sender and a message with several
+// recipients. It keeps the queue when it has all that already, and otherwise
+// runs Clear and Populate. It returns the queue as ReadQueue counts it.
+func EnsurePopulated(t testing.TB) QueueState {
+	t.Helper()
+	if state := ReadQueue(t); state.populated() {
+		return state
+	}
+	Clear(t)
+	Populate(t)
+	state := ReadQueue(t)
+	if !state.populated() {
+		t.Fatalf("the queue lacks mail that %s should have added: %+v", labPopulateScript, state.Queues)
+	}
+	return state
+}
+
 // PostfixRunning reports whether the default Postfix instance runs.
 func PostfixRunning(t testing.TB) bool {
 	t.Helper()
 	return Command(t, "postfix", "status").ExitCode == 0
 }
 
-// StopPostfix stops the default Postfix instance and starts it again when
-// the test ends.
+// StopPostfix stops every lab Postfix instance with deploy/lab/lab-down.sh,
+// which also ends the slow transport's sleep processes, and starts Postfix
+// again when the test ends. Queued mail stays where it is.
 func StopPostfix(t testing.TB) {
 	t.Helper()
 	RequireLab(t)
 	t.Cleanup(func() { startPostfix(t) })
-	Run(t, "postfix", "stop")
+	RunLabScript(t, labDownScript)
 	waitFor(t, 30*time.Second, "Postfix to stop", func() bool { return !PostfixRunning(t) })
 }
 

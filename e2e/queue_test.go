@@ -166,6 +166,17 @@ func (s QueueState) TextView() QueueState {
 	return view
 }
 
+// populated reports whether every queue has mail and the lab's special
+// cases are present.
+func (s QueueState) populated() bool {
+	for _, name := range queueNames {
+		if s.Queues[name].Messages == 0 {
+			return false
+		}
+	}
+	return s.ForcedExpire > 0 && s.NullSender > 0 && s.MultiRecipient > 0
+}
+
 // Total returns the number of messages over all queues.
 func (s QueueState) Total() int64 {
 	var total int64
