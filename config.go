@@ -21,6 +21,8 @@ type queueFlags struct {
 	minInterval   *time.Duration
 	input         *string
 	configDirs    *[]string
+	shape         *shapeFlags   // shape_flags.go
+	collect       *collectFlags // collect_flags.go
 }
 
 func addQueueFlags(app *kingpin.Application) *queueFlags {
@@ -48,17 +50,22 @@ func addQueueFlags(app *kingpin.Application) *queueFlags {
 			"Postfix configuration directory of an instance to read, passed to postqueue as -c. "+
 				"Repeat the flag to read several instances. Default: the default instance.").
 			PlaceHolder("DIR").Strings(),
+		shape:   addShapeFlags(app),
+		collect: addCollectFlags(app),
 	}
 }
 
 // instances builds a cached queue source for every configured instance.
 func (f *queueFlags) instances(logger log.Logger) ([]collector.Instance, error) {
 	if *f.input != "" {
-		if len(*f.configDirs) > 0 {
-			return nil, fmt.Errorf("--postqueue.input and --postfix.config-dir cannot be used together")
+		if len(*f.configDirs) > 0 || *f.collect.multiInstance {
+			return nil, fmt.Errorf("--postqueue.input cannot be used with --postfix.config-dir or --postfix.multi-instance")
 		}
-		lister := &queue.FileLister{Path: *f.input}
-		return []collector.Instance{{Name: *f.input, Source: f.cache(lister)}}, nil
+		source, err := f.source(&queue.FileLister{Path: *f.input}, logger)
+		if err != nil {
+			return nil, err
+		}
+		return []collector.Instance{{Name: *f.input, Source: source}}, nil
 	}
 
 	format, err := parseFormat(*f.format)
@@ -71,19 +78,23 @@ func (f *queueFlags) instances(logger log.Logger) ([]collector.Instance, error) 
 	}
 	runner := &postfix.Runner{Timeout: *f.timeout}
 
-	dirs := *f.configDirs
-	if len(dirs) == 0 {
-		dirs = []string{""}
+	configs, err := f.discoverInstances(logger, path, runner)
+	if err != nil {
+		return nil, err
 	}
-	seen := make(map[string]bool, len(dirs))
-	instances := make([]collector.Instance, 0, len(dirs))
-	for _, dir := range dirs {
-		if seen[dir] {
-			return nil, fmt.Errorf("--postfix.config-dir %q is given twice", dir)
+	seen := make(map[string]bool, len(configs))
+	instances := make([]collector.Instance, 0, len(configs))
+	for _, config := range configs {
+		if seen[config.dir] {
+			return nil, fmt.Errorf("--postfix.config-dir %q is given twice", config.dir)
 		}
-		seen[dir] = true
-		lister := &postfix.Postqueue{Path: path, ConfigDir: dir, Format: format, Runner: runner}
-		instances = append(instances, collector.Instance{Name: dir, Source: f.cache(lister)})
+		seen[config.dir] = true
+		lister := &postfix.Postqueue{Path: path, ConfigDir: config.dir, Format: format, Runner: runner}
+		source, err := f.source(lister, logger)
+		if err != nil {
+			return nil, err
+		}
+		instances = append(instances, collector.Instance{Name: config.name, Source: source})
 	}
 	return instances, nil
 }

@@ -64,10 +64,9 @@ func run(args []string) int {
 		return 2
 	}
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(
-		collector.New(logger, 0, instances...),
-		collector.NewBuildInfo(),
-	)
+	queueCollector := collector.New(logger, 0, instances...)
+	queueCollector.SnapshotAge = cfg.collect.background()
+	registry.MustRegister(queueCollector, collector.NewBuildInfo())
 
 	if *once {
 		return printOnce(registry, os.Stdout, logger, len(instances))
