@@ -45,6 +45,7 @@ func run(args []string) int {
 		"the exit code is 1 when the queue could not be read.").Bool()
 	cfg := addQueueFlags(app)
 	flushCfg := addFlushFlags(app)
+	actionsCfg := addActionsFlags(app)
 	app.Version(version.Print(exporterName))
 	app.HelpFlag.Short('h')
 	if _, err := app.Parse(args); err != nil {
@@ -78,6 +79,10 @@ func run(args []string) int {
 	mux := http.NewServeMux()
 	if err := flushCfg.register(mux, registry, logger, cfg, instances); err != nil {
 		level.Error(logger).Log("msg", "Invalid flush configuration", "err", err)
+		return 2
+	}
+	if err := actionsCfg.register(mux, registry, logger, cfg, instances); err != nil {
+		level.Error(logger).Log("msg", "Invalid queue actions configuration", "err", err)
 		return 2
 	}
 	mux.Handle(*telemetryPath, promhttp.HandlerFor(
