@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// captureSummary holds totals over one listing. The expected values were
+// captureSummary contains totals over one listing. The expected values were
 // counted from the captures with a separate JSON tool, not with this
 // package.
 type captureSummary struct {

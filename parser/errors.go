@@ -13,7 +13,7 @@ const maxExcerptBytes = 60
 // line the parser cannot read.
 type SyntaxError struct {
 	Line     int    // 1-based number of the offending line
-	Expected string // what the parser expected at that point
+	Expected string // description of the input the parser expected there
 	Got      string // excerpt of the input, at most about 60 bytes, unquoted
 
 	atEOF bool // the input ended where Expected was due

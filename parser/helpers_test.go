@@ -12,10 +12,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// fixtureNow is the reference time for the text fixtures: four weeks after
-// the captures were made (Dec 4 2026, on a lab that ran in UTC) and half an
-// hour into a new year, so that hand-made entries dated Dec 31 and Jan 1 fall
-// in different years.
+// fixtureNow is the reference time for the text fixtures. The captures were
+// made on Dec 4 2026 on a lab that ran in UTC. Half an hour into the new
+// year, hand-made entries dated Dec 31 and Jan 1 fall in different years.
 var fixtureNow = time.Date(2027, time.January, 1, 0, 30, 0, 0, time.UTC)
 
 var fixtureOptions = TextOptions{Now: fixtureNow, Location: time.UTC}

@@ -12,11 +12,13 @@ import (
 // jsonScanner decodes `postqueue -j` lines without reflection. It accepts a
 // line only when its result is certain to equal what decodeJSONMessage would
 // produce with encoding/json. Anything unusual makes it give up, and the
-// caller decodes the line with encoding/json instead: a duplicate member, a
-// member name that differs from a known one only in case or that holds an
-// escape or a non-ASCII byte, null, a number with a fraction or exponent or
-// more than 18 digits, invalid UTF-8, an unpaired surrogate, nesting deeper
-// than maxSkipDepth in an unknown member, and every invalid line.
+// caller then decodes the line with encoding/json. These cases are unusual:
+//   - a duplicate member, or a member name that differs from a known one
+//     only in case or that contains an escape or a non-ASCII byte,
+//   - null, or a number with a fraction, an exponent or more than 18 digits,
+//   - invalid UTF-8 or an unpaired surrogate,
+//   - nesting deeper than maxSkipDepth in an unknown member,
+//   - every invalid line.
 //
 // Member order is not assumed, and unknown members of any JSON type are
 // skipped.
@@ -66,7 +68,7 @@ var (
 )
 
 // scanMessage decodes line into m and reports whether it did. When it
-// returns false, m holds partial data and the line must be decoded again.
+// returns false, m contains partial data and the line must be decoded again.
 func (d *jsonScanner) scanMessage(line []byte, m *Message) bool {
 	d.line = line
 	d.pos = 0
@@ -563,8 +565,9 @@ func skipPlainString(s []byte, i int) int {
 	for ; i+8 <= len(s); i += 8 {
 		x := binary.LittleEndian.Uint64(s[i:])
 		q, b := x^quotes, x^slashs
-		// A byte has its high bit set in this mask if it is >= 0x80,
-		// < 0x20, a quote or a backslash.
+		// special has a high bit set if a byte is >= 0x80, < 0x20, a
+		// quote or a backslash. Borrows can set one without such a byte,
+		// and the byte loop below then finds that the bytes are plain.
 		special := x | (x-blanks)&^x | (q-ones)&^q | (b-ones)&^b
 		if special&highs != 0 {
 			break

@@ -8,10 +8,9 @@ import (
 )
 
 // MaxLineBytes is the longest line, without its newline, that the parsers
-// accept. A `postqueue -j` line holds every recipient of one message, and a
-// `postqueue -p` reason line holds a whole delivery status text, so lines of
-// several MiB are legitimate; the limit only stops unbounded memory use on
-// input that is not a listing.
+// accept. A `postqueue -j` line contains every recipient of one message, so
+// a message with ten thousand recipients makes a line of more than 1 MiB.
+// The limit only stops unbounded memory use on input that is not a listing.
 const MaxLineBytes = 64 << 20
 
 // readBufferSize is the bufio.Reader size. Longer lines are collected in a
@@ -22,7 +21,7 @@ const readBufferSize = 64 << 10
 // error messages.
 type lineReader struct {
 	r        *bufio.Reader
-	long     []byte // holds a line longer than the bufio.Reader buffer
+	long     []byte // line longer than the bufio.Reader buffer
 	maxBytes int
 	number   int    // 1-based number of the line last returned
 	last     []byte // line last returned

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestParseLongLines checks lines of more than 1 MiB, longer than the read
+// TestParseLongLines parses lines of more than 1 MiB, longer than the read
 // buffer: a JSON message with 10,000 recipients and a text reason line.
 func TestParseLongLines(t *testing.T) {
 	var jsonLine strings.Builder
@@ -150,7 +150,7 @@ func TestParseReusesMessage(t *testing.T) {
 }
 
 // TestParseJSONAllocations checks that a line costs one allocation, for
-// all its strings, even when some of them hold escapes (9 in 40 lines of
+// all its strings, even when some of them contain escapes (9 in 40 lines of
 // benchmarkJSON do). The rest of the run allocates a fixed amount.
 func TestParseJSONAllocations(t *testing.T) {
 	input := benchmarkJSON(1000)

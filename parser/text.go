@@ -21,11 +21,11 @@ type TextOptions struct {
 // input order. It reads both header styles of short queue IDs (Postfix 3.1
 // and later, and 3.0 and earlier) and the long queue ID header, splitting
 // lines at blanks rather than columns. "Mail queue is empty" is an empty
-// queue; empty input is an error, because postqueue -p always prints a line.
+// queue. Empty input is an error, because postqueue -p always prints a line.
 //
 // The text format cannot tell the deferred, incoming and maildrop queues
 // apart, so an entry without a status mark gets QueueDeferred. An entry
-// marked "*" is active and one marked "!" is on hold; a "#" sets
+// marked "*" is active and one marked "!" is on hold. A "#" sets
 // ForcedExpire. A reason line in parentheses applies to the recipients after
 // it, and "(reason unavailable)" sets an empty DelayReason. When the footer
 // "-- N Kbytes in N Requests." is present, its request count must match.
@@ -34,9 +34,9 @@ type TextOptions struct {
 // "ID SIZE DATE (maildrop queue, sender UID N)": ParseText returns it as a
 // maildrop message with an empty Sender and no recipients.
 //
-// Errors in the input are *SyntaxError values; an error from h is returned
-// unchanged. Each recipient address and reason is its own string, but the ID
-// and Sender of a message share one allocation with their input line.
+// Errors in the input are *SyntaxError values, and an error from h is
+// returned unchanged. The ID and Sender of a message share one allocation
+// with their input line, and equal reasons share one string.
 func ParseText(r io.Reader, opts TextOptions, h Handler) error {
 	return parseTextLines(newLineReader(r), opts, h)
 }
@@ -61,11 +61,15 @@ type textParser struct {
 	now      time.Time
 	location *time.Location
 
-	m          Message
-	reason     string // delay reason of the recipients that follow
-	lastReason string // reason string reused when the next one is equal
-	count      int    // messages handed to h
+	m       Message
+	reason  string            // delay reason of the recipients that follow
+	reasons map[string]string // recent reasons, to share equal strings
+	count   int               // messages handed to h
 }
+
+// maxSharedReasons bounds textParser.reasons. Deferred mail tends to share
+// a few reasons, such as one connection error per unreachable destination.
+const maxSharedReasons = 256
 
 func parseTextLines(lr *lineReader, opts TextOptions, h Handler) error {
 	p := textParser{lr: lr, h: h, now: opts.Now, location: opts.Location}

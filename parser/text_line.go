@@ -65,7 +65,7 @@ func (p *textParser) parseEntry(line []byte, expected string) error {
 }
 
 // parseID splits the first field of an entry into the queue ID and its
-// status marks, and sets Queue and ForcedExpire. glued holds the size when
+// status marks, and sets Queue and ForcedExpire. glued is the size when
 // Postfix 3.0 and earlier printed it right after a status mark, as they do
 // for sizes of 8 digits.
 func (p *textParser) parseID(field string) (id, glued string, ok bool) {
@@ -168,21 +168,30 @@ func isUnreadableMaildrop(sender string) bool {
 
 // parseReason sets the delay reason for the recipients that follow. The
 // reason is everything between the first "(" and the last ")".
+//
+// NOTE: Postfix 3.0 and earlier list the recipients that have no reason yet
+// after those with one, without a "(reason unavailable)" line, so they get
+// the reason of the recipients above them.
 func (p *textParser) parseReason(line []byte) error {
 	text := bytes.TrimRight(bytes.TrimLeft(line, " \t"), " \t\r")
 	if len(text) < 2 || text[len(text)-1] != ')' {
 		return p.syntaxError(`a reason line ending in ")"`, line)
 	}
 	reason := text[1 : len(text)-1]
-	switch {
-	case string(reason) == unavailableReason:
+	if string(reason) == unavailableReason {
 		p.reason = ""
-	case string(reason) == p.lastReason:
-		p.reason = p.lastReason
-	default:
-		p.reason = string(reason)
-		p.lastReason = p.reason
+		return nil
 	}
+
+	if shared, ok := p.reasons[string(reason)]; ok {
+		p.reason = shared
+		return nil
+	}
+	if p.reasons == nil || len(p.reasons) >= maxSharedReasons {
+		p.reasons = make(map[string]string)
+	}
+	p.reason = string(reason)
+	p.reasons[p.reason] = p.reason
 	return nil
 }
 
