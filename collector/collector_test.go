@@ -31,7 +31,7 @@ type fakeSource struct {
 }
 
 func (f *fakeSource) Snapshot(context.Context) (*queue.Snapshot, error) { return f.snapshot, f.err }
-func (f *fakeSource) Status() queue.Status                               { return f.status }
+func (f *fakeSource) Status() queue.Status                              { return f.status }
 
 var readTime = time.Date(2026, time.December, 4, 15, 0, 0, 0, time.UTC)
 
