@@ -160,8 +160,8 @@ func startFlushExporter(t *testing.T, asUser string) *Exporter {
 	return StartExporterAs(t, asUser, args...)
 }
 
-// writeTokenFile writes flushToken to a file that only root and, if given,
-// the group of user can read.
+// writeTokenFile writes flushToken to a file that only root and, if owner
+// is not empty, the group of that user can read.
 func writeTokenFile(t *testing.T, owner string) string {
 	t.Helper()
 	// The exporter's user must reach the file, and t.TempDir's parent is
