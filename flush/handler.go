@@ -193,19 +193,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) outcome {
 }
 
 func (h *Handler) unauthorized(w http.ResponseWriter, err error) outcome {
-	challenge := `Bearer realm="postfix_queue_exporter"`
-	if errors.Is(err, webapi.ErrWrongToken) {
-		challenge += `, error="invalid_token"`
-	}
-	w.Header().Set("WWW-Authenticate", challenge)
-	// The client learns only what it can fix. ErrTokenUnavailable, a
-	// server-side fault, is in the log.
-	message := "missing or invalid bearer token: send Authorization: Bearer TOKEN"
-	if errors.Is(err, webapi.ErrTokenInURL) {
-		message = "a token in the URL is not accepted: send it in the Authorization header"
-	}
 	out := rejected(http.StatusUnauthorized, ResultUnauthorized, err)
-	out.body.Error = message
+	out.body.Error = webapi.Unauthorized(w, err)
 	return out
 }
 
