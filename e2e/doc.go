@@ -22,14 +22,22 @@
 //   - StartExporter(t, args...) and StartExporterAs(t, user, args...) start
 //     the built binary on a free 127.0.0.1 port, wait until it serves HTTP
 //     and stop it when the test ends. Exporter.Scrape, ScrapeText and Log
-//     read its metrics and its captured stderr.
+//     read its metrics and its stdout and stderr. Log is complete for
+//     everything the exporter wrote before a scrape returned.
 //   - RunOnce(t, stdin, args...) runs the binary with --once.
-//   - Metrics.Get, Value and Count look samples up by name and label pairs.
-//   - Populate, Clear, StopPostfix and SetPostconf change the lab and undo
-//     their change when the test ends.
+//   - Scrape and ScrapeText fetch any URL, ParseMetrics parses exposition
+//     text, and Metrics.Get, Value, Count and LabelValues look samples up
+//     by name and label pairs.
+//   - EnsurePopulated(t) leaves mail in all five queues (running Clear and
+//     Populate only when the queue lacks some), Populate, Clear and Restore
+//     run the deploy/lab scripts, RunLabScript runs any of them, and
+//     StopPostfix and SetPostconf change the lab and undo their change when
+//     the test ends.
 //   - ReadQueue counts the queue from `postqueue -j`, decoded here without
 //     the exporter's parser, and cross-checks the message counts against
-//     the files in the queue directories. CheckQueueMetrics compares a
-//     scrape with such a count.
-//   - Run, RunAs and EnsureUser run commands, as root or as another user.
+//     the files in the queue directories. ObserveStable reads metrics while
+//     the queue stays unchanged, and CheckQueueMetrics compares them with
+//     the count.
+//   - Command, CommandInput, Run, RunAs and EnsureUser run commands, as
+//     root or as another user.
 package e2e
