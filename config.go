@@ -20,13 +20,15 @@ type queueFlags struct {
 	timeout       *time.Duration
 	minInterval   *time.Duration
 	input         *string
+	inputSet      bool // kingpin takes "--postqueue.input -" as an empty value, which must not mean "run postqueue"
 	configDirs    *[]string
 	shape         *shapeFlags   // shape_flags.go
 	collect       *collectFlags // collect_flags.go
 }
 
 func addQueueFlags(app *kingpin.Application) *queueFlags {
-	return &queueFlags{
+	f := &queueFlags{}
+	*f = queueFlags{
 		postqueuePath: app.Flag("postqueue.path",
 			"Path of the postqueue binary. Default: postqueue from PATH, else /usr/sbin/postqueue.").
 			String(),
@@ -45,7 +47,7 @@ func addQueueFlags(app *kingpin.Application) *queueFlags {
 		input: app.Flag("postqueue.input",
 			"Read a saved postqueue -j or -p listing from this file (- for stdin) instead of running postqueue. "+
 				"The format is detected from the content.").
-			PlaceHolder("FILE").String(),
+			PlaceHolder("FILE").IsSetByUser(&f.inputSet).String(),
 		configDirs: app.Flag("postfix.config-dir",
 			"Postfix configuration directory of an instance to read, passed to postqueue as -c. "+
 				"Repeat the flag to read several instances. Default: the default instance.").
@@ -53,10 +55,14 @@ func addQueueFlags(app *kingpin.Application) *queueFlags {
 		shape:   addShapeFlags(app),
 		collect: addCollectFlags(app),
 	}
+	return f
 }
 
 // instances builds a cached queue source for every configured instance.
 func (f *queueFlags) instances(logger log.Logger) ([]collector.Instance, error) {
+	if f.inputSet && *f.input == "" {
+		return nil, fmt.Errorf("--postqueue.input needs a file name; write --postqueue.input=- to read stdin")
+	}
 	if *f.input != "" {
 		if len(*f.configDirs) > 0 || *f.collect.multiInstance {
 			return nil, fmt.Errorf("--postqueue.input cannot be used with --postfix.config-dir or --postfix.multi-instance")
