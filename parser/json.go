@@ -19,7 +19,7 @@ import (
 // sender and recipients, and address in each recipient, so a missing one is
 // an error, as are an unknown queue name, an empty queue ID and a negative
 // size. forced_expire (Postfix 3.5 and later) may be missing. Errors in the
-// input are *SyntaxError values; an error from h is returned unchanged.
+// input are *SyntaxError values, and an error from h is returned unchanged.
 //
 // The strings of one message usually share one allocation, so a handler
 // that keeps one of them keeps the others in memory too.
