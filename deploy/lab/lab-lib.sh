@@ -60,11 +60,17 @@ lab_take_lock() {
 	if [ -z "$fd" ]; then
 		exec {fd}>>"$LAB_LOCK_FILE"
 	fi
+	if flock -n "$fd"; then
+		export LAB_LOCKED=1
+		return 0
+	fi
+	lab_step "waiting up to $LAB_LOCK_TIMEOUT s for the lab lock $LAB_LOCK_FILE"
 	if ! flock -w "$LAB_LOCK_TIMEOUT" "$fd"; then
 		printf '%s: error: timed out after %s s waiting for the lab lock %s. If the caller already holds it, set LAB_LOCKED=1.\n' \
 			"${0##*/}" "$LAB_LOCK_TIMEOUT" "$LAB_LOCK_FILE" >&2
 		exit 75
 	fi
+	lab_step "took the lab lock"
 	export LAB_LOCKED=1
 }
 
@@ -176,7 +182,8 @@ lab_sleepers() {
 		master=$(lab_master_pid "$1") || master=
 	fi
 	id "$LAB_SLOW_USER" >/dev/null 2>&1 || return 0
-	for pid in $(pgrep -u "$LAB_SLOW_USER" -x sleep); do
+	# Zombies are skipped: they are already dead, and PID 1 may reap them late.
+	for pid in $(ps -u "$LAB_SLOW_USER" -o pid=,stat=,comm= | awk '$3 == "sleep" && $2 !~ /^Z/ {print $1}'); do
 		pipe=$(ps -o ppid= -p "$pid" | tr -d ' ') || continue
 		grandparent=$(ps -o ppid= -p "$pipe" 2>/dev/null | tr -d ' ') || grandparent=1
 		if [ -z "${1:-}" ] || [ "$pipe" = 1 ] || [ "$grandparent" = 1 ] || [ "$grandparent" = "$master" ]; then
@@ -279,14 +286,16 @@ lab_has_no_child() {
 }
 
 # Stop every running Postfix instance of the lab, secondary ones first, then
-# end the slow transport's leftover sleep processes.
+# end the slow transport's leftover sleep processes. Return 1 when an instance
+# was left alone because the lab did not write its main.cf.
 lab_stop_all() {
-	local dir dirs
+	local dir dirs skipped=0
 	command -v postconf >/dev/null 2>&1 || return 0
 	dirs=$(lab_instance_dirs | tac)
 	for dir in $dirs; do
 		if ! grep -qxF "$LAB_MARKER" "$dir/main.cf" 2>/dev/null; then
 			lab_step "leaving $dir alone: its main.cf was not written by lab-up.sh"
+			skipped=1
 			continue
 		fi
 		if postfix -c "$dir" status >/dev/null 2>&1; then
@@ -299,6 +308,7 @@ lab_stop_all() {
 		fi
 	done
 	lab_kill_sleepers
+	[ "$skipped" -eq 0 ]
 }
 
 lab_not_running() {

@@ -21,7 +21,7 @@
 set -euo pipefail
 
 usage() {
-	sed -n '2,/^$/s/^# \{0,1\}//p' "$0" | sed '$d'
+	sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
 }
 
 long_ids=no
@@ -78,7 +78,7 @@ EOF
 }
 
 lab_owns() {
-	grep -qxF "$LAB_MARKER" "$1"
+	grep -qxF "$LAB_MARKER" "$1" 2>/dev/null
 }
 
 # 1. Safety checks, all before the first change.
@@ -97,7 +97,7 @@ if [ -n "$instance_dir" ] && [ -e "$instance_dir/main.cf" ] && ! lab_owns "$inst
 	reject_host "$instance_dir/main.cf was not written by the lab (it lacks the line \"$LAB_MARKER\")."
 fi
 
-# 2. Install. The preseeded answers keep debconf from asking, and --no-remove
+# 2. Install. The debconf preseed keeps the install from prompting, and --no-remove
 # makes apt-get fail rather than remove another package.
 if ! lab_postfix_installed; then
 	printf '%s\n' 'postfix postfix/main_mailer_type select Local only' \
@@ -116,7 +116,7 @@ lab_step "postfix $(postconf -h mail_version) is installed (installed by this ru
 if [ -d /run/systemd/system ]; then
 	systemctl stop postfix.service >/dev/null 2>&1 || true
 fi
-lab_stop_all
+lab_stop_all || true
 
 # 4. Configure the primary instance. main.cf is written from scratch, except
 # the multi_instance_* settings that `postmulti -e init` added earlier.
@@ -164,6 +164,13 @@ if [ -n "$instance" ]; then
 	lab_backdate_config "$instance_dir"
 	lab_step "configured $instance_dir"
 fi
+# Other secondary instances keep their configuration, except that qmgr and
+# pickup are enabled again if lab-populate.sh disabled them.
+for dir in $(lab_instance_dirs); do
+	if [ "$dir" != "$LAB_PRIMARY_DIR" ] && [ "$dir" != "$instance_dir" ] && lab_owns "$dir/main.cf"; then
+		lab_restore_services "$dir"
+	fi
+done
 
 # 6. Start. With multi-instance support on, `postfix start` starts every
 # enabled instance.
