@@ -29,7 +29,7 @@
 set -euo pipefail
 
 usage() {
-	sed -n '2,/^$/s/^# \{0,1\}//p' "$0" | sed '$d'
+	sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
 }
 
 bulk=0
@@ -79,7 +79,8 @@ bulk_done() {
 }
 
 # 1. --bulk: N single-recipient messages over SMTP. Settling is judged from
-# file counts, since listing a large queue takes about 24 us per message.
+# file counts, because postqueue opens every queue file and polling it would
+# slow down a large queue.
 if [ "$bulk" -gt 0 ]; then
 	if [ "$dir" != "$LAB_PRIMARY_DIR" ]; then
 		lab_die "--bulk needs the SMTP listener on 127.0.0.1:25 of the primary instance; secondary instances have none"
@@ -104,11 +105,23 @@ send() {
 		sendmail -C "$dir" -f "$from" -- "$@"
 }
 
-# queue_id prints the queue ID of the message that has recipient $1.
+# queue_ids prints the queue IDs of the messages whose listing line (from
+# postqueue -j) contains the fixed string $1, one per line.
+queue_ids() {
+	postqueue -c "$dir" -j | grep -F -- "$1" | sed -n 's/.*"queue_id": "\([^"]*\)".*/\1/p' || true
+}
+
+# queue_id prints the queue ID of the message with recipient $1 that this run
+# injected. Messages queued before the run (listed in $old_ids) are ignored.
 queue_id() {
-	local id
-	id=$(postqueue -c "$dir" -j | grep -F "\"address\": \"$1\"" | sed -n 's/.*"queue_id": "\([^"]*\)".*/\1/p' || true)
-	[ "$(wc -w <<<"$id")" -eq 1 ] || lab_die "expected one queued message for $1, found: ${id:-none}"
+	local candidate id=
+	for candidate in $(queue_ids "\"address\": \"$1\""); do
+		if ! grep -qxF -- "$candidate" <<<"$old_ids"; then
+			id="$id $candidate"
+		fi
+	done
+	id=${id# }
+	[ "$(wc -w <<<"$id")" -eq 1 ] || lab_die "expected one new queued message for $1, found: ${id:-none}"
 	printf '%s\n' "$id"
 }
 
@@ -134,6 +147,7 @@ sink_listening() {
 lab_wait_for 10 sink_listening || lab_die "smtp-sink did not listen on 127.0.0.1:$LAB_SINK_PORT within 10 s"
 
 # 3. Mail that ends up deferred, held or active.
+old_ids=$(queue_ids '"queue_id"')
 lab_step "injecting deferred, hold and active mail into $dir"
 send alice@example.org 'refused 1' bob@example.net
 send alice@example.org 'refused 2' carol@example.com

@@ -13,7 +13,7 @@
 set -euo pipefail
 
 usage() {
-	sed -n '2,/^$/s/^# \{0,1\}//p' "$0" | sed '$d'
+	sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
 }
 
 only=
