@@ -4,16 +4,18 @@
 # Delete all mail of every lab instance (postsuper -d ALL, maildrop included),
 # end the slow transport's sleep processes, enable qmgr and pickup again if
 # lab-populate.sh disabled them, and wait until the five queues are empty.
-# Works while Postfix is stopped too. Run as root.
+# Works while Postfix is stopped too. Run as root. An instance whose main.cf
+# was not written by lab-up.sh keeps its mail.
 #
-# Exit codes: 0 queues empty, 1 failure, 2 usage error, 75 timed out waiting
-# for the lab lock.
+# Exit codes: 0 queues empty, 1 failure, 2 usage error, 3 an instance was
+# skipped because the lab did not write its main.cf, 75 timed out waiting for
+# the lab lock.
 set -euo pipefail
 
 case ${1:-} in
 '') ;;
 -h | --help)
-	sed -n '2,/^$/s/^# \{0,1\}//p' "$0" | sed '$d'
+	sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
 	exit 0
 	;;
 *)
@@ -39,9 +41,11 @@ queues_empty() {
 	[ "$(lab_counts "$1")" = "0 0 0 0 0" ]
 }
 
+skipped=0
 for dir in $(lab_instance_dirs); do
 	if ! grep -qxF "$LAB_MARKER" "$dir/main.cf" 2>/dev/null; then
 		lab_step "skipping $dir: its main.cf was not written by lab-up.sh"
+		skipped=1
 		continue
 	fi
 	delete_all "$dir"
@@ -63,3 +67,6 @@ for dir in $(lab_instance_dirs); do
 		lab_die "queues of $dir are not empty (maildrop incoming active deferred hold: $(lab_counts "$dir"))"
 	lab_step "cleared $dir"
 done
+if [ "$skipped" -eq 1 ]; then
+	exit 3
+fi
