@@ -53,18 +53,25 @@ for dir in $(lab_instance_dirs); do
 	if postfix -c "$dir" status >/dev/null 2>&1; then
 		lab_restore_services "$dir"
 	fi
-	# Mail that was being delivered during the deletion can leave a bounce or
-	# a requeued file behind, so delete until the queues stay empty.
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
+	# Mail in flight during the deletion comes back: pickup may still submit
+	# a maildrop file that it had opened, and a delivery agent may still write
+	# a bounce. So delete again until the queues stay empty in three checks
+	# 0.3 s apart.
+	deadline=$((SECONDS + 30))
+	empty_checks=0
+	while [ "$empty_checks" -lt 3 ]; do
+		sleep 0.3
 		if queues_empty "$dir"; then
-			sleep 0.2
-			queues_empty "$dir" && break
+			empty_checks=$((empty_checks + 1))
+			continue
+		fi
+		empty_checks=0
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			lab_die "queues of $dir are still not empty after 30 s (maildrop incoming active deferred hold: $(lab_counts "$dir"))"
 		fi
 		delete_all "$dir"
-		sleep 0.3
+		lab_kill_sleepers "$dir"
 	done
-	queues_empty "$dir" ||
-		lab_die "queues of $dir are not empty (maildrop incoming active deferred hold: $(lab_counts "$dir"))"
 	lab_step "cleared $dir"
 done
 if [ "$skipped" -eq 1 ]; then
