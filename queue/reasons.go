@@ -88,24 +88,37 @@ const maxCachedReasons = 4096
 // reasonClassifier classifies delay reasons with a cache, so a reason text
 // repeated for many recipients is classified once.
 type reasonClassifier struct {
-	cache map[string]Reason
+	cache map[string]cachedReason
+	// The last text looked up, a copy owned by the cache, and its result:
+	// recipients in a row often share a reason, and comparing is cheaper
+	// than hashing.
+	last cachedReason
+}
+
+type cachedReason struct {
+	text   string
+	reason Reason
 }
 
 func newReasonClassifier() *reasonClassifier {
-	return &reasonClassifier{cache: make(map[string]Reason)}
+	return &reasonClassifier{cache: make(map[string]cachedReason)}
 }
 
 func (c *reasonClassifier) classify(text string) Reason {
-	if r, found := c.cache[text]; found {
-		return r
+	if text == c.last.text && text != "" {
+		return c.last.reason
 	}
-	category, dsn := reason.Classify(text)
-	r := Reason{Category: category, DSN: dsn}
-	if len(c.cache) >= maxCachedReasons {
-		// Start over rather than keep the first texts forever: the ones
-		// that repeat come back quickly.
-		clear(c.cache)
+	cached, found := c.cache[text]
+	if !found {
+		category, dsn := reason.Classify(text)
+		cached = cachedReason{text: strings.Clone(text), reason: Reason{Category: category, DSN: dsn}}
+		if len(c.cache) >= maxCachedReasons {
+			// Start over rather than keep the first texts forever: the
+			// ones that repeat come back quickly.
+			clear(c.cache)
+		}
+		c.cache[cached.text] = cached
 	}
-	c.cache[strings.Clone(text)] = r
-	return r
+	c.last = cached
+	return cached.reason
 }

@@ -3,6 +3,7 @@
 package queue
 
 import (
+	"strings"
 	"time"
 
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/parser"
@@ -45,12 +46,14 @@ func (s *Snapshot) OldestAge(queue string) time.Duration {
 // Aggregator adds messages up into per-queue statistics and their Shape.
 type Aggregator struct {
 	queues     map[string]*queueCounter
+	last       *queueCounter // the queue of the previous message, checked before the map
 	options    ShapeOptions
 	start      time.Time
 	classifier *reasonClassifier
 }
 
 type queueCounter struct {
+	name  string
 	stats *Stats
 	shape *shapeCounter
 }
@@ -78,7 +81,7 @@ func NewShapeAggregator(options ShapeOptions, start time.Time) *Aggregator {
 }
 
 func (a *Aggregator) addQueue(name string) *queueCounter {
-	counter := &queueCounter{stats: &Stats{}, shape: newShapeCounter(a.options, a.start)}
+	counter := &queueCounter{name: strings.Clone(name), stats: &Stats{}, shape: newShapeCounter(a.options, a.start)}
 	a.queues[name] = counter
 	return counter
 }
@@ -86,11 +89,16 @@ func (a *Aggregator) addQueue(name string) *queueCounter {
 // Add counts one message. It has the signature of parser.Handler and keeps
 // nothing of m.
 func (a *Aggregator) Add(m *parser.Message) error {
-	counter, ok := a.queues[m.Queue]
-	if !ok {
-		// The parsers only report the five known queue names; a new name
-		// from a future Postfix gets its own entry rather than being lost.
-		counter = a.addQueue(m.Queue)
+	counter := a.last
+	if counter == nil || counter.name != m.Queue {
+		var ok bool
+		counter, ok = a.queues[m.Queue]
+		if !ok {
+			// The parsers only report the five known queue names; a new name
+			// from a future Postfix gets its own entry rather than being lost.
+			counter = a.addQueue(m.Queue)
+		}
+		a.last = counter
 	}
 	stats := counter.stats
 	stats.Messages++
