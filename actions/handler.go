@@ -195,23 +195,29 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, action Action) o
 	if err != nil {
 		return fromRequestError(err)
 	}
+	out := h.serveRequest(r, action, req)
+	out.selector = describeRequest(req)
+	out.body.DryRun = req.DryRun
+	return out
+}
+
+// serveRequest checks a decoded request and then reads the queue and acts.
+func (h *Handler) serveRequest(r *http.Request, action Action, req *Request) outcome {
 	inst, err := h.instance(req.Instance)
 	if err != nil {
 		return fromRequestError(err)
 	}
 	p, err := req.plan(action, inst.nullSender())
-	out := outcome{selector: describeRequest(req)}
 	if err != nil {
-		return out.with(fromRequestError(err))
+		return fromRequestError(err)
 	}
 	if err := h.checkBulk(p); err != nil {
-		return out.with(rejected(http.StatusForbidden, ResultForbidden, err))
+		return rejected(http.StatusForbidden, ResultForbidden, err)
 	}
 
-	result := h.act(r.Context(), inst, p)
-	result.selector = out.selector
-	result.body.Instance = inst.Name
-	return result
+	out := h.act(r.Context(), inst, p)
+	out.body.Instance = inst.Name
+	return out
 }
 
 // instance returns the instance a request names.
@@ -254,11 +260,6 @@ func (h *Handler) limit(action Action) int {
 		return h.cfg.MaxDelete
 	}
 	return MaxMessages
-}
-
-func (o outcome) with(other outcome) outcome {
-	other.selector = o.selector
-	return other
 }
 
 func rejected(status int, result Result, err error) outcome {

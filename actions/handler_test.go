@@ -319,6 +319,9 @@ func TestHandlerBulkDelete(t *testing.T) {
 			if tt.status != 200 && resp.Confirm != "" {
 				t.Errorf("a rejected selection got confirm %q", resp.Confirm)
 			}
+			if !resp.DryRun {
+				t.Error("dry_run is false in the response to a dry run")
+			}
 		})
 	}
 }

@@ -98,7 +98,6 @@ func (h *Handler) tooMany(p *plan) outcome {
 func (h *Handler) describe(inst *Instance, sel *selection, p *plan) Response {
 	matched := len(sel.entries)
 	body := Response{
-		DryRun:       p.dryRun,
 		Matched:      &matched,
 		MatchedBytes: sel.bytes,
 		Queues:       sel.counts(),
