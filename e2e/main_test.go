@@ -110,7 +110,8 @@ func lockLab() (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lab lock: %w", err)
 	}
-	deadline := time.Now().Add(labLockWait)
+	start := time.Now()
+	deadline := start.Add(labLockWait)
 	told := false
 	for {
 		err = syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
@@ -131,6 +132,9 @@ func lockLab() (func(), error) {
 			told = true
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	if told {
+		fmt.Fprintf(os.Stderr, "e2e: took the lab lock after waiting %.1fs\n", time.Since(start).Seconds())
 	}
 	return func() {
 		syscall.Flock(int(file.Fd()), syscall.LOCK_UN)
