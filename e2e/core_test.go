@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -162,6 +163,10 @@ func TestCoreMailqUsersRoot(t *testing.T) {
 	EnsurePopulated(t)
 	EnsureUser(t, testUser, "postdrop")
 	SetPostconf(t, "authorized_mailq_users = root")
+	// postqueue itself now rejects the user.
+	if direct := RunAs(t, testUser, "postqueue", "-j"); direct.ExitCode == 0 {
+		t.Fatalf("postqueue -j as %s exits 0 with authorized_mailq_users = root", testUser)
+	}
 	exporter := StartExporterAs(t, testUser, "--postqueue.min-interval=0")
 
 	metrics := exporter.Scrape(t)
@@ -258,7 +263,10 @@ func TestCoreConcurrentScrapes(t *testing.T) {
 	dir := t.TempDir()
 	runs := filepath.Join(dir, "runs")
 	release := filepath.Join(dir, "release")
-	postqueue := strings.TrimSpace(Run(t, "sh", "-c", "command -v postqueue"))
+	postqueue, err := exec.LookPath("postqueue")
+	if err != nil {
+		postqueue = "/usr/sbin/postqueue"
+	}
 	script := writeScript(t, dir, "counting-postqueue", fmt.Sprintf(`
 echo run >> %q
 while [ ! -e %q ]; do sleep 0.05; done
