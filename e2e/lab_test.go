@@ -103,7 +103,7 @@ func startPostfix(t testing.TB) {
 // SetPostconf sets main.cf parameters of the default instance with
 // `postconf -e`, given as "name = value", and restores their previous
 // values, or removes them, when the test ends. postqueue reads main.cf on
-// every run; daemons only see the change after `postfix reload`.
+// every run, but daemons only see the change after `postfix reload`.
 func SetPostconf(t testing.TB, settings ...string) {
 	t.Helper()
 	RequireLab(t)

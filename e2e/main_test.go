@@ -28,8 +28,8 @@ var (
 	repoRoot string
 	// exporterBinary is the binary built by TestMain.
 	exporterBinary string
-	// raceEnabled is set by race_test.go when the tests run with -race; the
-	// exporter is then built with -race too.
+	// raceEnabled is set by race_test.go when the tests run with -race, and
+	// the exporter is then built with -race too.
 	raceEnabled bool
 )
 

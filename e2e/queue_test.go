@@ -224,8 +224,8 @@ const ageSlack = 2 * time.Second
 // CheckQueueMetrics compares the queue metrics of obs with its queue count,
 // using want in place of obs.Queue when given (for example obs.Queue.TextView()).
 // labelPairs select the instance, as in Metrics.Get. Messages, bytes and
-// recipients must match exactly; the oldest message age must fit the time
-// window of the read.
+// recipients must match exactly, and the oldest message age must fit the
+// time window of the read.
 func CheckQueueMetrics(t testing.TB, obs Observation, want *QueueState, labelPairs ...string) {
 	t.Helper()
 	state := obs.Queue
