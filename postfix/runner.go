@@ -77,13 +77,19 @@ func (r *Runner) Run(ctx context.Context, cmd Command, consume func(io.Reader) e
 	}
 	stderr := &limitedBuffer{limit: maxStderr}
 	c.Stderr = stderr
-	stdout, err := c.StdoutPipe()
+	// A blocking pipe rather than c.StdoutPipe, whose pipe is polled: see
+	// blockingPipe.
+	stdout, stdoutWriter, err := blockingPipe()
 	if err != nil {
 		return nil, &Error{Kind: KindExec, Command: cmd.String(), Err: err}
 	}
+	defer stdout.Close()
+	c.Stdout = stdoutWriter
 
 	start := time.Now()
-	if err := c.Start(); err != nil {
+	err = c.Start()
+	stdoutWriter.Close() // the child has its own copy
+	if err != nil {
 		// EACCES from execve: the file lacks execute permission for this
 		// user, or a directory on its path lacks search permission.
 		kind := KindExec
