@@ -15,7 +15,7 @@ import (
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/queue"
 )
 
-// collectFlags holds the flags that say when the queue is read and which
+// collectFlags holds the flags that set when the queue is read and which
 // instances are read.
 type collectFlags struct {
 	mode          *string

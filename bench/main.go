@@ -1,9 +1,10 @@
 // Command bench measures postfix_queue_exporter against a queue of a given
-// size and prints one row of BENCHMARKS.md: the cost of `postqueue -j`, of a
-// scrape, the exporter's CPU time and peak memory, how many postqueue runs
-// 50 concurrent scrapes cause, the /metrics latency in background mode and,
-// when given, the same for Debian's prometheus-postfix-exporter. bench/run.sh
-// prepares the queues and calls it once per size.
+// size and prints one row of BENCHMARKS.md. The row has the cost of
+// `postqueue -j` and of a scrape, the exporter's CPU time and peak memory,
+// the postqueue runs that 50 concurrent scrapes cause, and the /metrics
+// latency in background mode. When given Debian's prometheus-postfix-exporter,
+// it measures that too. bench/run.sh prepares the queues and calls it once
+// per size.
 package main
 
 import (

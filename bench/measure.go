@@ -24,7 +24,7 @@ type process struct {
 }
 
 // startServer starts binary with args plus the listen flag for a free
-// loopback port, and waits until it answers HTTP on path.
+// loopback port, and waits until it serves HTTP on readyPath.
 func startServer(binary, listenFlag, readyPath string, args []string, logPath string) (*process, error) {
 	address, err := freeAddress()
 	if err != nil {
@@ -53,7 +53,7 @@ func startServer(binary, listenFlag, readyPath string, args []string, logPath st
 		}
 		if time.Now().After(deadline) {
 			p.stop()
-			return nil, fmt.Errorf("%s did not answer on %s within 30s (log: %s)", binary, address, logPath)
+			return nil, fmt.Errorf("%s did not serve HTTP on %s within 30s (log: %s)", binary, address, logPath)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

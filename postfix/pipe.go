@@ -38,10 +38,10 @@ func (b batchReader) Read(p []byte) (int, error) {
 
 // blockingPipe returns a pipe whose read end is a blocking file descriptor.
 // Go registers the pipes of os.Pipe and exec.Cmd.StdoutPipe with its network
-// poller, and then every write(2) of the child wakes the poller, whether or
-// not a read is waiting: with postqueue's one write per message that cost
-// more CPU than parsing the listing. A blocking read costs a thread while it
-// waits, and nothing when no read is waiting.
+// poller, and then every write(2) of the child wakes the poller, even when no
+// read is waiting. With postqueue's one write per message, that cost more CPU
+// than parsing the listing. A blocking read costs a thread while it waits,
+// and nothing when no read is waiting.
 func blockingPipe() (r, w *os.File, err error) {
 	var fds [2]int
 	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {

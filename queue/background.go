@@ -10,9 +10,9 @@ import (
 )
 
 // Background lists the queue on its own schedule, so that serving metrics
-// never waits for a listing: Snapshot returns the outcome of the last
-// finished listing at once. It suits queues that take longer to list than
-// Prometheus' scrape timeout allows.
+// does not wait for a listing: once the first listing has finished, Snapshot
+// returns the outcome of the last finished listing at once. It suits queues
+// that take longer to list than Prometheus' scrape timeout allows.
 type Background struct {
 	cache    *Cache
 	interval time.Duration
