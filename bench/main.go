@@ -95,20 +95,16 @@ func measure(c config) error {
 	log := func(name string) string { return filepath.Join(c.workdir, fmt.Sprintf("%s-%d.log", name, c.messages)) }
 	common := []string{"--postqueue.path=" + c.postqueue, "--postqueue.timeout=10m", "--log.level=warn"}
 
-	// 1. postqueue -j on its own.
-	postqueue, err := timeCommand(c.runs, c.postqueue, "-j")
-	if err != nil {
-		return err
-	}
-	r.PostqueueSeconds, r.PostqueueCPUSeconds = postqueue.wall.Seconds(), postqueue.cpu.Seconds()
-
-	// 2. Sequential scrapes that each list the queue.
+	// 1 and 2. postqueue -j on its own and sequential scrapes that each
+	// list the queue, in turns, so that a change in the machine's load
+	// affects both alike.
 	exporter, err := startServer(c.exporter, "--web.listen-address", "/", append(common, "--postqueue.min-interval=0"), log("scrape"))
 	if err != nil {
 		return err
 	}
-	cost, err := warmAndMeasure(exporter, c.runs)
+	postqueue, cost, err := measureInTurns(c, exporter)
 	if err == nil {
+		r.PostqueueSeconds, r.PostqueueCPUSeconds = postqueue.wall.Seconds(), postqueue.cpu.Seconds()
 		r.ScrapeSeconds, r.ExporterCPUSeconds = cost.wall.Seconds(), cost.cpu.Seconds()
 		r.PeakRSSBytes, err = peakRSS(exporter.cmd.Process.Pid)
 	}
@@ -139,6 +135,34 @@ func measure(c config) error {
 		return appendResult(c.results, r)
 	}
 	return nil
+}
+
+// measureInTurns warms up with one postqueue run and one scrape, then
+// alternates c.runs runs of `postqueue -j` with c.runs scrapes and returns
+// the median of each.
+func measureInTurns(c config, exporter *process) (postqueue, scrapes scrapeCost, err error) {
+	if _, err := timeCommand(1, c.postqueue, "-j"); err != nil {
+		return postqueue, scrapes, err
+	}
+	if _, err := scrape(exporter.url()); err != nil {
+		return postqueue, scrapes, err
+	}
+	var postqueueWalls, postqueueCPUs, scrapeWalls, scrapeCPUs []time.Duration
+	for range c.runs {
+		run, err := timeCommand(1, c.postqueue, "-j")
+		if err != nil {
+			return postqueue, scrapes, err
+		}
+		postqueueWalls, postqueueCPUs = append(postqueueWalls, run.wall), append(postqueueCPUs, run.cpu)
+		one, err := measureScrapes(exporter, 1)
+		if err != nil {
+			return postqueue, scrapes, err
+		}
+		scrapeWalls, scrapeCPUs = append(scrapeWalls, one.wall), append(scrapeCPUs, one.cpu)
+	}
+	postqueue = scrapeCost{wall: median(postqueueWalls), cpu: median(postqueueCPUs)}
+	scrapes = scrapeCost{wall: median(scrapeWalls), cpu: median(scrapeCPUs)}
+	return postqueue, scrapes, nil
 }
 
 // warmAndMeasure scrapes once to warm up caches, then measures runs scrapes.

@@ -12,7 +12,7 @@
 #   --synthetic-sizes "N..."  messages of a generated listing that a stand-in
 #                             postqueue prints (default "1000000")
 #   --quick                   small sizes for a smoke run: lab "0 1000", synthetic "10000"
-#   --runs N                  sequential runs of each measurement, median reported (default 3)
+#   --runs N                  runs of each measurement, median reported (default 5)
 #   --no-peer                 skip prometheus-postfix-exporter (otherwise installed with apt-get if missing)
 #   --workdir DIR             where to keep binaries, listings, logs and results (default: a new directory under /tmp)
 #
@@ -28,7 +28,7 @@ usage() {
 args=("$@")
 lab_sizes="0 10000 100000"
 synthetic_sizes="1000000"
-runs=3
+runs=5
 peer=yes
 workdir=
 while [ $# -gt 0 ]; do
