@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -116,32 +115,22 @@ func (f *actionsFlags) register(mux *http.ServeMux, registry prometheus.Register
 	return nil
 }
 
-// instances builds the lister, postsuper and settings of every
-// --postfix.config-dir, with the postqueue binary, format and timeout of the
-// queue listing. postconf is looked up next to postqueue.
+// instances builds the lister, postsuper and settings of every instance that
+// is read, with the postqueue binary, format and timeout of the queue
+// listing. postconf is looked up next to postqueue.
 func (f *actionsFlags) instances(queueCfg *queueFlags, command []string, logger log.Logger) ([]actions.Instance, error) {
-	format, err := parseFormat(*queueCfg.format)
-	if err != nil {
-		return nil, err
+	resolved := queueCfg.resolved
+	if resolved == nil {
+		return nil, errors.New("the action endpoints need the postqueue instances, which were not set up")
 	}
-	path := *queueCfg.postqueuePath
-	if path == "" {
-		path = lookPostqueue()
-	}
-	runner := &postfix.Runner{Timeout: *queueCfg.timeout}
-
-	dirs := *queueCfg.configDirs
-	if len(dirs) == 0 {
-		dirs = []string{""}
-	}
-	result := make([]actions.Instance, 0, len(dirs))
-	for _, dir := range dirs {
+	result := make([]actions.Instance, 0, len(resolved.configs))
+	for _, config := range resolved.configs {
 		inst := actions.Instance{
-			Name:      dir,
-			Lister:    &postfix.Postqueue{Path: path, ConfigDir: dir, Format: format, Runner: runner},
-			Postsuper: &postfix.Postsuper{Command: command, ConfigDir: dir, Runner: runner},
+			Name:      config.dir,
+			Lister:    resolved.postqueue(config.dir),
+			Postsuper: &postfix.Postsuper{Command: command, ConfigDir: config.dir, Runner: resolved.runner},
 		}
-		postconf := &postfix.Postconf{Path: filepath.Join(filepath.Dir(path), "postconf"), ConfigDir: dir, Runner: runner}
+		postconf := &postfix.Postconf{Path: resolved.siblingPath("postconf"), ConfigDir: config.dir, Runner: resolved.runner}
 		actions.Inspect(context.Background(), logger, postconf, &inst)
 		result = append(result, inst)
 	}

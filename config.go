@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -21,9 +22,13 @@ type queueFlags struct {
 	minInterval   *time.Duration
 	input         *string
 	inputSet      bool // kingpin takes "--postqueue.input -" as an empty value, which must not mean "run postqueue"
-	configDirs    *[]string
-	shape         *shapeFlags   // shape_flags.go
-	collect       *collectFlags // collect_flags.go
+
+	// Set by instances and reused by the flush and action endpoints, so
+	// that they act on exactly the instances that are read.
+	resolved   *resolvedInstances
+	configDirs *[]string
+	shape      *shapeFlags   // shape_flags.go
+	collect    *collectFlags // collect_flags.go
 }
 
 func addQueueFlags(app *kingpin.Application) *queueFlags {
@@ -89,14 +94,17 @@ func (f *queueFlags) instances(logger log.Logger) ([]collector.Instance, error) 
 		return nil, err
 	}
 	seen := make(map[string]bool, len(configs))
-	instances := make([]collector.Instance, 0, len(configs))
 	for _, config := range configs {
 		if seen[config.dir] {
 			return nil, fmt.Errorf("--postfix.config-dir %q is given twice", config.dir)
 		}
 		seen[config.dir] = true
-		lister := &postfix.Postqueue{Path: path, ConfigDir: config.dir, Format: format, Runner: runner}
-		source, err := f.source(lister, logger)
+	}
+	f.resolved = &resolvedInstances{postqueuePath: path, format: format, runner: runner, configs: configs}
+
+	instances := make([]collector.Instance, 0, len(configs))
+	for _, config := range configs {
+		source, err := f.source(f.resolved.postqueue(config.dir), logger)
 		if err != nil {
 			return nil, err
 		}
@@ -113,6 +121,26 @@ func (f *queueFlags) cache(lister queue.Lister) *queue.Cache {
 		// the parser itself stalls.
 		Timeout: *f.timeout + 5*time.Second,
 	}
+}
+
+// resolvedInstances are the Postfix instances to read, with the postqueue
+// binary, format and runner that every command for them uses.
+type resolvedInstances struct {
+	postqueuePath string
+	format        parser.Format
+	runner        *postfix.Runner
+	configs       []instanceConfig
+}
+
+// postqueue returns a lister for the instance in configDir.
+func (r *resolvedInstances) postqueue(configDir string) *postfix.Postqueue {
+	return &postfix.Postqueue{Path: r.postqueuePath, ConfigDir: configDir, Format: r.format, Runner: r.runner}
+}
+
+// siblingPath returns the path of another Postfix command, such as postconf,
+// in postqueue's directory.
+func (r *resolvedInstances) siblingPath(command string) string {
+	return filepath.Join(filepath.Dir(r.postqueuePath), command)
 }
 
 func parseFormat(s string) (parser.Format, error) {

@@ -97,28 +97,22 @@ func (f *flushFlags) register(mux *http.ServeMux, registry prometheus.Registerer
 	return nil
 }
 
-// instances builds a Flusher for every --postfix.config-dir, with the same
+// instances builds a Flusher for every instance that is read, with the same
 // postqueue binary, format and timeout as the queue listing.
 func (f *flushFlags) instances(queueCfg *queueFlags) ([]flush.Instance, error) {
-	format, err := parseFormat(*queueCfg.format)
-	if err != nil {
-		return nil, err
+	resolved := queueCfg.resolved
+	if resolved == nil {
+		return nil, errors.New("the flush endpoint needs the postqueue instances, which were not set up")
 	}
-	path := *queueCfg.postqueuePath
-	if path == "" {
-		path = lookPostqueue()
-	}
-	runner := &postfix.Runner{Timeout: *queueCfg.timeout}
-
-	dirs := *queueCfg.configDirs
-	if len(dirs) == 0 {
-		dirs = []string{""}
-	}
-	instances := make([]flush.Instance, 0, len(dirs))
-	for _, dir := range dirs {
-		lister := &postfix.Postqueue{Path: path, ConfigDir: dir, Format: format, Runner: runner}
-		flusher := &postfix.Flusher{Path: path, ConfigDir: dir, Runner: runner, Lister: lister}
-		instances = append(instances, flush.Instance{Name: dir, Flusher: flusher})
+	instances := make([]flush.Instance, 0, len(resolved.configs))
+	for _, config := range resolved.configs {
+		flusher := &postfix.Flusher{
+			Path:      resolved.postqueuePath,
+			ConfigDir: config.dir,
+			Runner:    resolved.runner,
+			Lister:    resolved.postqueue(config.dir),
+		}
+		instances = append(instances, flush.Instance{Name: config.dir, Flusher: flusher})
 	}
 	return instances, nil
 }
