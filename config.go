@@ -14,7 +14,7 @@ import (
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/queue"
 )
 
-// queueFlags holds the flags that say how to read the queue.
+// queueFlags holds the flags that control how the queue is read.
 type queueFlags struct {
 	postqueuePath *string
 	format        *string

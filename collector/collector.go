@@ -18,12 +18,12 @@ import (
 
 const namespace = "postfix"
 
-// InstanceLabel is the label that tells Postfix instances apart when the
+// InstanceLabel is the label that distinguishes Postfix instances when the
 // exporter reads more than one.
 const InstanceLabel = "postfix_instance"
 
-// Source is what the collector needs of an instance: snapshots and the
-// counts of how taking them went. *queue.Cache provides both.
+// Source provides the snapshots of one instance and the counts of their
+// outcomes. *queue.Cache implements it.
 type Source interface {
 	Snapshot(ctx context.Context) (*queue.Snapshot, error)
 	Status() queue.Status

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Kind says why a command failed. Its string values are the reason label of
+// Kind is the reason a command failed. Its string values are the reason label of
 // postfix_exporter_collect_errors_total, so the set is small and fixed.
 type Kind string
 

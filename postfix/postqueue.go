@@ -28,7 +28,7 @@ type Postqueue struct {
 type ListResult struct {
 	Format parser.Format
 	// MailSystemDown is set when postqueue read the queue files directly
-	// because the showq service did not answer. Only root can do that, and
+	// because the showq service did not respond. Only root can do that, and
 	// the listing is complete, but Postfix is not running.
 	MailSystemDown bool
 	Warnings       []string // stderr lines of a successful run

@@ -70,7 +70,8 @@ func (c *Cache) Snapshot(ctx context.Context) (*Snapshot, error) {
 
 // Invalidate drops the cached snapshot, so the next call to Snapshot lists
 // the queue again. A listing that is running when Invalidate is called still
-// answers the callers waiting for it but is not cached.
+// returns its result to the callers waiting for it, but that result is not
+// cached.
 func (c *Cache) Invalidate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
