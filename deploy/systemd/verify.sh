@@ -1,7 +1,7 @@
 #!/bin/bash
 # Usage: deploy/systemd/verify.sh
 #
-# Check the unit files with `systemd-analyze verify` and the sysusers file
+# Check the unit files, with the drop-in for the queue actions, with `systemd-analyze verify` and the sysusers file
 # with `systemd-sysusers --dry-run`. Needs no running systemd: both tools
 # work on a temporary root directory that contains a copy of the system's unit
 # directory, the units under test and a stub in place of the exporter binary
@@ -34,6 +34,9 @@ printf '#!/bin/sh\nexit 0\n' >"$root/usr/local/bin/postfix_queue_exporter"
 chmod 755 "$root/usr/local/bin/postfix_queue_exporter"
 cp "$units_dir/postfix_queue_exporter.service" "$units_dir/postfix_queue_exporter.socket" \
 	"$root/etc/systemd/system/"
+# The drop-in for the queue actions is checked together with the unit.
+mkdir -p "$root/etc/systemd/system/postfix_queue_exporter.service.d"
+cp "$units_dir/actions.conf" "$root/etc/systemd/system/postfix_queue_exporter.service.d/"
 
 status=0
 # verify exits 0 after warnings such as an unknown key, so any output
