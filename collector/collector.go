@@ -5,6 +5,7 @@ package collector
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"time"
 
@@ -49,6 +50,9 @@ type Collector struct {
 	logger    log.Logger
 	timeout   time.Duration
 	descs     descs
+
+	reportedMu sync.Mutex
+	reported   map[string]any // by instance name: the last error or snapshot logged
 }
 
 // New returns a Collector. timeout bounds one Collect for each instance;
@@ -103,23 +107,63 @@ func (c *Collector) collectInstance(ch chan<- prometheus.Metric, instance Instan
 	status := instance.Source.Status()
 	c.descs.emitStatus(ch, status, labels)
 
+	// Scrapes that share one listing, or reuse a cached one, get the same
+	// error or snapshot: log each outcome once, not once per scrape.
+	firstReport := c.firstReport(instance.Name, err, snapshot)
+
 	switch {
 	case err != nil:
-		level.Error(logger).Log("msg", "Failed to read the mail queue", "reason", postfix.KindOf(err), "err", err)
+		if firstReport {
+			level.Error(logger).Log("msg", "Failed to read the mail queue", "reason", postfix.KindOf(err), "err", err)
+		}
 		ch <- prometheus.MustNewConstMetric(c.descs.up, prometheus.GaugeValue, 0, labels...)
 		return
 	case snapshot.MailSystemDown:
-		level.Warn(logger).Log("msg", "Postfix is not running; queue read directly from the queue files")
+		if firstReport {
+			level.Warn(logger).Log("msg", "Postfix is not running; queue read directly from the queue files")
+		}
 		ch <- prometheus.MustNewConstMetric(c.descs.up, prometheus.GaugeValue, 0, labels...)
 	default:
-		level.Debug(logger).Log("msg", "Read the mail queue", "format", snapshot.Format, "duration", snapshot.Duration)
+		if firstReport {
+			level.Debug(logger).Log("msg", "Read the mail queue", "format", snapshot.Format, "duration", snapshot.Duration)
+		}
 		ch <- prometheus.MustNewConstMetric(c.descs.up, prometheus.GaugeValue, 1, labels...)
+	}
+	if firstReport {
+		for _, warning := range snapshot.Warnings {
+			level.Warn(logger).Log("msg", "Warning while reading the mail queue", "warning", warning)
+		}
 	}
 	c.descs.emitSnapshot(ch, snapshot, labels)
 	if c.SnapshotAge {
 		ch <- prometheus.MustNewConstMetric(c.descs.snapshotAge, prometheus.GaugeValue,
 			max(c.now().Sub(snapshot.Time), 0).Seconds(), labels...)
 	}
+}
+
+// firstReport records the outcome of a collection for the instance and
+// reports whether it differs from the last one recorded. Outcomes compare by
+// identity: a shared or cached listing returns the same pointer.
+func (c *Collector) firstReport(instance string, err error, snapshot *queue.Snapshot) bool {
+	var outcome any = snapshot
+	if err != nil {
+		outcome = err
+		// Only pointers compare safely and by identity; an error of
+		// another type is logged every time.
+		if reflect.ValueOf(err).Kind() != reflect.Pointer {
+			return true
+		}
+	}
+	c.reportedMu.Lock()
+	defer c.reportedMu.Unlock()
+	if c.reported == nil {
+		c.reported = make(map[string]any)
+	}
+	if previous, ok := c.reported[instance]; ok && previous == outcome {
+		return false
+	}
+	c.reported[instance] = outcome
+	return true
 }
 
 func (c *Collector) now() time.Time {

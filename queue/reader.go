@@ -51,5 +51,6 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 		Format:         result.Format,
 		Queues:         aggregator.Finish(end),
 		MailSystemDown: result.MailSystemDown,
+		Warnings:       result.Warnings,
 	}, nil
 }

@@ -30,6 +30,7 @@ type Snapshot struct {
 	// MailSystemDown is set when the listing is complete but Postfix is
 	// not running (postqueue read the queue files directly, as root).
 	MailSystemDown bool
+	Warnings       []string // warnings of the listing, such as postqueue's stderr lines
 }
 
 // OldestAge returns how long the oldest message of the queue had waited when
