@@ -178,3 +178,46 @@ func TestFileListerErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestFileListerStdinReadOnce(t *testing.T) {
+	lister := &FileLister{Path: "-", Stdin: strings.NewReader("")}
+	if _, err := lister.List(context.Background(), func(*parser.Message) error { return nil }); err != nil {
+		t.Fatalf("first read: %v", err)
+	}
+	_, err := lister.List(context.Background(), func(*parser.Message) error { return nil })
+	if err == nil {
+		t.Fatal("second read of standard input succeeded, want an error instead of an empty queue")
+	}
+}
+
+func TestFileListerEmptyInputWarns(t *testing.T) {
+	lister := &FileLister{Path: "-", Stdin: strings.NewReader("")}
+	result, err := lister.List(context.Background(), func(*parser.Message) error { return nil })
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if len(result.Warnings) != 1 {
+		t.Errorf("warnings = %q, want one about the empty listing", result.Warnings)
+	}
+}
+
+func TestFileListerErrorKinds(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		path string
+		want postfix.Kind
+	}{
+		{"missing", filepath.Join(dir, "missing.jsonl"), postfix.KindExec},
+		{"directory", dir, postfix.KindExec},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lister := &FileLister{Path: tt.path}
+			_, err := lister.List(context.Background(), func(*parser.Message) error { return nil })
+			if got := postfix.KindOf(err); err == nil || got != tt.want {
+				t.Errorf("error %v of kind %s, want kind %s", err, got, tt.want)
+			}
+		})
+	}
+}
