@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -51,6 +52,26 @@ func New(w io.Writer, format, lvl string) (log.Logger, *slog.Logger, error) {
 	base = level.NewFilter(base, option)
 
 	logger := log.With(base, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
-	slogger := slog.New(slgk.NewGoKitHandler(base, slogLevel))
+	slogger := slog.New(slgk.NewGoKitHandler(tsLogger{base}, slogLevel))
 	return logger, slogger, nil
+}
+
+// tsLogger renames the "time" key of records from slog to "ts" and puts the
+// time in UTC, so that lines logged by exporter-toolkit look like the
+// exporter's own.
+type tsLogger struct {
+	next log.Logger
+}
+
+func (l tsLogger) Log(keyvals ...interface{}) error {
+	for i := 0; i+1 < len(keyvals); i += 2 {
+		if keyvals[i] != slog.TimeKey {
+			continue
+		}
+		keyvals[i] = "ts"
+		if t, ok := keyvals[i+1].(time.Time); ok {
+			keyvals[i+1] = t.UTC()
+		}
+	}
+	return l.next.Log(keyvals...)
 }
