@@ -69,13 +69,8 @@ func run(args []string) int {
 	queueCollector.SnapshotAge = cfg.collect.background()
 	registry.MustRegister(queueCollector, collector.NewBuildInfo())
 
-	if *once {
-		return printOnce(registry, os.Stdout, logger, len(instances))
-	}
-
-	level.Info(logger).Log("msg", "Starting "+exporterName, "version", version.Info())
-	level.Info(logger).Log("msg", "Build context", "build_context", version.BuildContext())
-
+	// The endpoints are set up before --once returns, so that invalid
+	// flush and action flags are reported in both modes.
 	mux := http.NewServeMux()
 	if err := flushCfg.register(mux, registry, logger, cfg, instances); err != nil {
 		level.Error(logger).Log("msg", "Invalid flush configuration", "err", err)
@@ -85,6 +80,18 @@ func run(args []string) int {
 		level.Error(logger).Log("msg", "Invalid queue actions configuration", "err", err)
 		return 2
 	}
+
+	if *once {
+		return printOnce(registry, os.Stdout, logger, len(instances))
+	}
+	if *cfg.input == "-" {
+		level.Error(logger).Log("msg", "Invalid configuration",
+			"err", "--postqueue.input=- reads standard input once, so it needs --once; name a file to serve it")
+		return 2
+	}
+
+	level.Info(logger).Log("msg", "Starting "+exporterName, "version", version.Info())
+	level.Info(logger).Log("msg", "Build context", "build_context", version.BuildContext())
 	mux.Handle(*telemetryPath, promhttp.HandlerFor(
 		prometheus.Gatherers{registry, exporterRegistry()},
 		promhttp.HandlerOpts{ErrorLog: stdLogger{logger}, ErrorHandling: promhttp.ContinueOnError},
@@ -95,6 +102,9 @@ func run(args []string) int {
 			Description: "Prometheus exporter for the Postfix mail queue",
 			Version:     version.Info(),
 			Links:       []web.LandingLinks{{Address: *telemetryPath, Text: "Metrics"}},
+			// The exporter serves no pprof handlers, so the page must not
+			// link to them.
+			Profiling: "false",
 		})
 		if err != nil {
 			level.Error(logger).Log("msg", "Failed to build the landing page", "err", err)
@@ -103,9 +113,14 @@ func run(args []string) int {
 		mux.Handle("/", landing)
 	}
 
+	// No WriteTimeout: a scrape may wait up to --postqueue.timeout for
+	// postqueue. Reading a request, body included, gets 30 s at most, so a
+	// client that sends its body slowly cannot hold a connection open.
 	server := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 	}
 	if err := web.ListenAndServe(server, webFlags, slogger); err != nil {
 		level.Error(logger).Log("msg", "HTTP server stopped", "err", err)
