@@ -343,3 +343,176 @@ func testdataPath(name string) string {
 	}
 	return path
 }
+
+// runWithin runs cmd in a new goroutine and fails the test unless Run
+// returns within ten seconds, so that a hanging Run cannot hang the test.
+func runWithin(t *testing.T, runner *Runner, cmd Command, consume func(io.Reader) error) (*Result, error) {
+	t.Helper()
+	type outcome struct {
+		result *Result
+		err    error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		result, err := runner.Run(context.Background(), cmd, consume)
+		done <- outcome{result, err}
+	}()
+	select {
+	case o := <-done:
+		return o.result, o.err
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10s")
+		return nil, nil
+	}
+}
+
+// waitFile fails the test unless file exists and is not empty within ten
+// seconds.
+func waitFile(t *testing.T, file string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if info, err := os.Stat(file); err == nil && info.Size() > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was not written within 10s", file)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// killPIDFile kills the process whose ID a script wrote to file, if it did.
+func killPIDFile(file string) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return
+	}
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && pid > 0 {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+func TestRunnerEscapedChildTimeout(t *testing.T) {
+	// A child that calls setsid(2) leaves the process group, so the kill
+	// at the timeout misses it, and it keeps stdout open for 30 seconds.
+	tests := []struct {
+		name string
+		tail string // what the script does after starting the child
+	}{
+		{name: "command still running", tail: "sleep 30"},
+		{name: "command exited", tail: "exit 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeRunnerScript(t, `
+echo $$ > "$DIR/parent.pid"
+setsid sh -c 'echo $$ > "$1/escaped.pid.tmp"; mv "$1/escaped.pid.tmp" "$1/escaped.pid"; exec sleep 30' sh "$DIR" &
+while [ ! -s "$DIR/escaped.pid" ]; do sleep 0.01; done
+echo ready
+`+tt.tail)
+			dir := filepath.Dir(path)
+			t.Cleanup(func() { killPIDFile(filepath.Join(dir, "escaped.pid")) })
+			runner := &Runner{Timeout: 300 * time.Millisecond, WaitDelay: 200 * time.Millisecond}
+			consumeReturned := make(chan struct{})
+
+			result, err := runWithin(t, runner, Command{Path: path}, func(stdout io.Reader) error {
+				defer close(consumeReturned)
+				return drain(stdout)
+			})
+
+			if got := KindOf(err); got != KindTimeout {
+				t.Errorf("KindOf(err) = %q, want %q (err: %v)", got, KindTimeout, err)
+			}
+			if err != nil && !strings.Contains(err.Error(), "stdout was still open") {
+				t.Errorf("error %q does not say that stdout stayed open", err)
+			}
+			if result == nil {
+				t.Error("Run returned no Result for a command that started")
+			}
+			select {
+			case <-consumeReturned:
+				t.Error("consume returned while the escaped child still held stdout")
+			default:
+			}
+			waitProcessGone(t, readPID(t, filepath.Join(dir, "parent.pid")), "the script")
+
+			// The abandoned consume returns once the last writer is gone.
+			killPIDFile(filepath.Join(dir, "escaped.pid"))
+			select {
+			case <-consumeReturned:
+			case <-time.After(10 * time.Second):
+				t.Error("consume did not return within 10s of the escaped child's death")
+			}
+		})
+	}
+}
+
+// resetKillRunning undoes KillRunning at the end of a test, so that later
+// tests can run commands again.
+func resetKillRunning(t *testing.T) {
+	t.Cleanup(func() {
+		running.mu.Lock()
+		defer running.mu.Unlock()
+		running.closed = false
+	})
+}
+
+func TestKillRunningKillsGroup(t *testing.T) {
+	resetKillRunning(t)
+	path := writeRunnerScript(t, `
+echo $$ > "$DIR/parent.pid"
+sleep 300 &
+echo $! > "$DIR/child.pid.tmp"
+mv "$DIR/child.pid.tmp" "$DIR/child.pid"
+wait`)
+	dir := filepath.Dir(path)
+	t.Cleanup(func() {
+		killPIDFile(filepath.Join(dir, "parent.pid"))
+		killPIDFile(filepath.Join(dir, "child.pid"))
+	})
+	runner := &Runner{Timeout: time.Minute}
+	type outcome struct {
+		result *Result
+		err    error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		result, err := runner.Run(context.Background(), Command{Path: path}, drain)
+		done <- outcome{result, err}
+	}()
+	waitFile(t, filepath.Join(dir, "child.pid"))
+
+	KillRunning()
+
+	var o outcome
+	select {
+	case o = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10s of KillRunning")
+	}
+	if o.err == nil {
+		t.Fatal("Run succeeded for a command that KillRunning killed")
+	}
+	if !errors.Is(o.err, errShutdown) {
+		t.Errorf("err = %v, want it to wrap errShutdown", o.err)
+	}
+	if got := KindOf(o.err); got != KindExec {
+		t.Errorf("KindOf(err) = %q, want %q", got, KindExec)
+	}
+	waitProcessGone(t, readPID(t, filepath.Join(dir, "parent.pid")), "the script")
+	waitProcessGone(t, readPID(t, filepath.Join(dir, "child.pid")), "its child sleep")
+}
+
+func TestKillRunningStopsLaterRuns(t *testing.T) {
+	resetKillRunning(t)
+	KillRunning()
+	path := writeRunnerScript(t, `exec sleep 300`)
+	runner := &Runner{Timeout: time.Minute}
+
+	_, err := runWithin(t, runner, Command{Path: path}, drain)
+
+	if !errors.Is(err, errShutdown) {
+		t.Errorf("err = %v, want it to wrap errShutdown", err)
+	}
+}
