@@ -40,7 +40,9 @@ func (h *Handler) act(ctx context.Context, inst *Instance, p *plan) outcome {
 
 	sel := newSelection(p, inst.Name, h.cfg.Now(), inst.nullSender(), h.limit(p.action))
 	listed, err := inst.Lister.List(ctx, sel.add)
-	if err != nil && !(sel.overflow && errors.Is(err, errTooMany)) {
+	// Check errTooMany first: List returns it only after the listing has
+	// stopped calling sel.add, which may still run after a timeout.
+	if err != nil && !(errors.Is(err, errTooMany) && sel.overflow) {
 		return failed(fmt.Errorf("list the queue: %w", err), Response{})
 	}
 	if sel.overflow {
