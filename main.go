@@ -3,10 +3,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -20,6 +24,7 @@ import (
 
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/collector"
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/internal/logging"
+	"github.com/postfix-queue-exporter/postfix_queue_exporter/postfix"
 )
 
 const exporterName = "postfix_queue_exporter"
@@ -122,10 +127,35 @@ func run(args []string) int {
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	if err := web.ListenAndServe(server, webFlags, slogger); err != nil {
+	return serve(server, webFlags, slogger, logger)
+}
+
+// serve runs the HTTP server until it fails or the process gets SIGTERM or
+// SIGINT. On a signal it stops accepting scrapes, waits briefly for those in
+// flight, and kills any Postfix command still running, so no postqueue
+// outlives the exporter.
+func serve(server *http.Server, webFlags *web.FlagConfig, slogger *slog.Logger, logger log.Logger) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.ListenAndServe(server, webFlags, slogger) }()
+
+	select {
+	case err := <-serveErr:
 		level.Error(logger).Log("msg", "HTTP server stopped", "err", err)
+		postfix.KillRunning()
 		return 1
+	case <-ctx.Done():
 	}
+
+	level.Info(logger).Log("msg", "Shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil {
+		level.Warn(logger).Log("msg", "Scrapes still running at shutdown were cut off", "err", err)
+	}
+	postfix.KillRunning()
 	return 0
 }
 
