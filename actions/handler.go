@@ -150,7 +150,7 @@ type Response struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-// outcome is the answer to one request, with what the audit line needs.
+// outcome is the response to one request, with the fields the audit line needs.
 type outcome struct {
 	status   int
 	body     Response

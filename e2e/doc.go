@@ -13,7 +13,7 @@
 // TestMain holds an exclusive flock(2) on /run/postfix-lab.lock for the
 // whole run, so manual commands that change the lab must take the same lock
 // (`flock /run/postfix-lab.lock CMD`). Lab scripts started by the tests get
-// LAB_LOCKED=1 in their environment, which tells them the lock is held.
+// LAB_LOCKED=1 in their environment, which marks the lock as held.
 //
 // Helpers for tests in this package (all in the _test.go files):
 //

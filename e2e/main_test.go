@@ -71,8 +71,8 @@ func setUp() (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	// The lab scripts take the lock themselves unless told that the caller
-	// holds it. The Go lock descriptor is close-on-exec, so they cannot
+	// The lab scripts take the lock themselves unless LAB_LOCKED=1 marks it
+	// as held by the caller. The Go lock descriptor is close-on-exec, so they cannot
 	// find it, and exporters started by the tests do not keep it.
 	os.Setenv("LAB_LOCKED", "1")
 

@@ -1,6 +1,6 @@
 // Package postfix runs the Postfix command-line tools (postqueue, postsuper)
 // with a time limit, and turns their exit status and stderr into errors that
-// say what went wrong.
+// name the cause.
 package postfix
 
 import (
