@@ -1,7 +1,6 @@
 package actions
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -20,27 +19,11 @@ import (
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/parser"
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/postfix"
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/webapi"
+
+	"github.com/postfix-queue-exporter/postfix_queue_exporter/internal/testhelp"
 )
 
 const testToken = "0123456789abcdef0123456789abcdef"
-
-// syncBuffer is a log destination that tests can read while handlers write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // fakeLister hands out a fixed listing, or the next of several listings on
 // each call, or fails with err.
@@ -139,7 +122,7 @@ type testEnv struct {
 	mux         *http.ServeMux
 	lister      *fakeLister
 	postsuper   *fakePostsuper
-	log         *syncBuffer
+	log         *testhelp.SyncBuffer
 	invalidated int
 	mu          sync.Mutex
 }
@@ -151,7 +134,7 @@ func newTestEnv(t *testing.T, listing string, change func(*Config)) *testEnv {
 	env := &testEnv{
 		lister:    &fakeLister{listings: [][]parser.Message{readListing(t, listing)}},
 		postsuper: &fakePostsuper{},
-		log:       &syncBuffer{},
+		log:       &testhelp.SyncBuffer{},
 	}
 	cfg := Config{
 		Enabled:   map[Action]bool{Hold: true, Release: true, Requeue: true, Delete: true},

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/go-kit/log"
+
+	"github.com/postfix-queue-exporter/postfix_queue_exporter/internal/testhelp"
 )
 
 // fakeParameters returns fixed values, or err.
@@ -41,7 +43,7 @@ func TestInspect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var logged syncBuffer
+			var logged testhelp.SyncBuffer
 			inst := Instance{Name: "/etc/postfix"}
 			Inspect(context.Background(), log.NewLogfmtLogger(&logged), tt.params, &inst)
 

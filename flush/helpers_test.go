@@ -1,7 +1,6 @@
 package flush
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +18,8 @@ import (
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/parser"
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/postfix"
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/webapi"
+
+	"github.com/postfix-queue-exporter/postfix_queue_exporter/internal/testhelp"
 )
 
 const (
@@ -30,42 +30,6 @@ const (
 	heldID     = "4jgvV561p4z5g2F"
 	missingID  = "4jgvV55S19z5g1Z"
 )
-
-// syncBuffer is a log destination that tests can read while handlers write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// fakeClock is a clock that moves only when the test calls Advance.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // fakePostqueue is a shell script in place of postqueue. It appends its
 // arguments to a file, prints testdata/listing.jsonl for -j, and runs a
@@ -120,8 +84,8 @@ func (f *fakePostqueue) instance(configDir string, timeout time.Duration) Instan
 type testServer struct {
 	handler     *Handler
 	postqueue   *fakePostqueue
-	clock       *fakeClock
-	logs        *syncBuffer
+	clock       *testhelp.FakeClock
+	logs        *testhelp.SyncBuffer
 	tokenPath   string
 	invalidated atomic.Int64
 }
@@ -130,8 +94,8 @@ func newTestServer(t *testing.T, body string) *testServer {
 	t.Helper()
 	s := &testServer{
 		postqueue: newFakePostqueue(t, body),
-		clock:     &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
-		logs:      &syncBuffer{},
+		clock:     testhelp.NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
+		logs:      &testhelp.SyncBuffer{},
 		tokenPath: filepath.Join(t.TempDir(), "token"),
 	}
 	writeToken(t, s.tokenPath, testToken)

@@ -5,28 +5,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/postfix-queue-exporter/postfix_queue_exporter/internal/testhelp"
 )
 
-// fakeClock is a clock that moves only when the test calls Advance.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newTestLimiter() (*RateLimiter, *fakeClock) {
-	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+func newTestLimiter() (*RateLimiter, *testhelp.FakeClock) {
+	clock := testhelp.NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	return NewRateLimiter(5*time.Minute, clock.Now), clock
 }
 

@@ -1,42 +1,24 @@
 package webapi
 
 import (
-	"bytes"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/go-kit/log"
+
+	"github.com/postfix-queue-exporter/postfix_queue_exporter/internal/testhelp"
 )
 
 const (
 	testToken  = "0123456789abcdef0123456789abcdef"
 	otherToken = "fedcba9876543210fedcba9876543210"
 )
-
-// syncBuffer is a log destination that tests can read while handlers write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func writeFile(t *testing.T, path, content string, mode os.FileMode) {
 	t.Helper()
@@ -60,11 +42,11 @@ func replaceFile(t *testing.T, path, content string) {
 	}
 }
 
-func loadTestToken(t *testing.T, content string) (*TokenFile, string, *syncBuffer) {
+func loadTestToken(t *testing.T, content string) (*TokenFile, string, *testhelp.SyncBuffer) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "token")
 	writeFile(t, path, content, 0o640)
-	logs := &syncBuffer{}
+	logs := &testhelp.SyncBuffer{}
 	tokens, err := LoadTokenFile(path, log.NewLogfmtLogger(logs))
 	if err != nil {
 		t.Fatalf("LoadTokenFile: %v", err)
