@@ -28,10 +28,11 @@
 //   - Scrape and ScrapeText fetch any URL, ParseMetrics parses exposition
 //     text, and Metrics.Get, Value, Count and LabelValues look samples up
 //     by name and label pairs.
-//   - EnsurePopulated(t) leaves mail in all five queues (running Clear and
-//     Populate only when the queue lacks some), Populate, Clear and Restore
-//     run the deploy/lab scripts, RunLabScript runs any of them, and
-//     StopPostfix and SetPostconf change the lab and undo their change when
+//   - EnsurePopulated(t) leaves mail in all five queues. It runs Clear and
+//     Populate only when some queue is empty.
+//   - Populate, Clear and Restore run the deploy/lab scripts, and
+//     RunLabScript runs any of them.
+//   - StopPostfix and SetPostconf change the lab and undo their change when
 //     the test ends.
 //   - ReadQueue counts the queue from `postqueue -j`, decoded here without
 //     the exporter's parser, and cross-checks the message counts against
