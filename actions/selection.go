@@ -104,9 +104,12 @@ func (s *selection) add(m *parser.Message) error {
 		if !ok {
 			return nil
 		}
-		s.requested[m.ID] = seen + 1
+		// The parser reuses the memory of m's strings, and assigning to an
+		// existing key stores the new key: copy it.
+		id := strings.Clone(m.ID)
+		s.requested[id] = seen + 1
 		if !s.action.appliesTo(m.Queue) {
-			s.skipped = append(s.skipped, Skipped{QueueID: m.ID, Queue: m.Queue})
+			s.skipped = append(s.skipped, Skipped{QueueID: id, Queue: m.Queue})
 			return nil
 		}
 	} else if !s.action.appliesTo(m.Queue) || !s.selector.Match(m, s.now, s.nullSender) {
@@ -117,7 +120,7 @@ func (s *selection) add(m *parser.Message) error {
 		s.overflow = true
 		return errTooMany
 	}
-	s.entries = append(s.entries, entry{queue: m.Queue, id: m.ID})
+	s.entries = append(s.entries, entry{queue: m.Queue, id: strings.Clone(m.ID)})
 	s.bytes += m.Size
 	if len(s.details) < maxDetails {
 		s.details = append(s.details, s.describe(m))
@@ -125,17 +128,21 @@ func (s *selection) add(m *parser.Message) error {
 	return nil
 }
 
-// describe copies what a response shows of m, because the parser reuses m.
+// describe copies what a response shows of m, because the parser reuses m
+// and the memory of its strings.
 func (s *selection) describe(m *parser.Message) Message {
 	listed := m.Recipients[:min(len(m.Recipients), maxDetailRecipients)]
 	recipients := make([]Recipient, 0, len(listed))
 	for _, r := range listed {
-		recipients = append(recipients, Recipient{Address: r.Address, DelayReason: r.DelayReason})
+		recipients = append(recipients, Recipient{
+			Address:     strings.Clone(r.Address),
+			DelayReason: strings.Clone(r.DelayReason),
+		})
 	}
 	return Message{
-		QueueID:        m.ID,
+		QueueID:        strings.Clone(m.ID),
 		Queue:          m.Queue,
-		Sender:         m.Sender,
+		Sender:         strings.Clone(m.Sender),
 		Recipients:     recipients,
 		RecipientCount: len(m.Recipients),
 		ArrivalTime:    m.ArrivalTime.UTC(),

@@ -3,7 +3,9 @@ package actions
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -20,9 +22,7 @@ func readListing(t *testing.T, name string) []parser.Message {
 	defer f.Close()
 	var messages []parser.Message
 	err = parser.ParseJSON(f, func(m *parser.Message) error {
-		copied := *m
-		copied.Recipients = slices.Clone(m.Recipients)
-		messages = append(messages, copied)
+		messages = append(messages, m.Clone())
 		return nil
 	})
 	if err != nil {
@@ -273,5 +273,49 @@ func TestIsConfirmValue(t *testing.T) {
 		if got := isConfirmValue(tt.value); got != tt.want {
 			t.Errorf("isConfirmValue(%q) = %t, want %t", tt.value, got, tt.want)
 		}
+	}
+}
+
+// The parser reuses the memory of each message's strings, so whatever a
+// selection keeps must be a copy. Fed straight from the parser, a selection
+// must equal one made from copied messages.
+func TestSelectionCopiesParserStrings(t *testing.T) {
+	messages := readListing(t, "long-ids.jsonl")
+	plans := map[string]*plan{
+		"select": queuePlan(Hold, "deferred"),
+		// An active, a deferred and a held message: hold skips the last.
+		"queue_ids": {action: Hold, ids: []string{"4jgvV56BYLz5g2T", "4jgvV56dbhz5g2P", "4jgvV561p4z5g2F"}},
+	}
+	for name, p := range plans {
+		t.Run(name, func(t *testing.T) {
+			want, err := selectAll(t, p, "", MaxMessages, messages)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			f, err := os.Open("testdata/long-ids.jsonl")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			got := newSelection(p, "", testNow, DefaultNullSender, MaxMessages)
+			if err := parser.ParseJSON(f, got.add); err != nil {
+				t.Fatal(err)
+			}
+			got.finish()
+
+			if !slices.Equal(got.entries, want.entries) {
+				t.Errorf("entries %v, want %v", got.entries, want.entries)
+			}
+			if !reflect.DeepEqual(got.details, want.details) {
+				t.Errorf("details %+v, want %+v", got.details, want.details)
+			}
+			if !slices.Equal(got.skipped, want.skipped) {
+				t.Errorf("skipped %v, want %v", got.skipped, want.skipped)
+			}
+			if !maps.Equal(got.requested, want.requested) {
+				t.Errorf("requested %v, want %v", got.requested, want.requested)
+			}
+		})
 	}
 }

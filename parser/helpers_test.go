@@ -43,10 +43,9 @@ func mustParse(t *testing.T, format Format, input []byte) []Message {
 // copyMessage copies m out of the parser's reused storage. An empty
 // recipient list becomes nil, so that tables can leave it out.
 func copyMessage(m *Message) Message {
-	c := *m
-	c.Recipients = nil
-	if len(m.Recipients) > 0 {
-		c.Recipients = slices.Clone(m.Recipients)
+	c := m.Clone()
+	if len(c.Recipients) == 0 {
+		c.Recipients = nil
 	}
 	return c
 }

@@ -4,7 +4,10 @@
 // with the size of the queue.
 package parser
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Queue names as Postfix prints them, in the order showq scans the queue
 // directories.
@@ -38,11 +41,33 @@ type Recipient struct {
 	BounceReason string // Postfix 3.11 and later
 }
 
-// Handler receives each parsed message. The parser reuses the Message and its
-// Recipients slice for the next message, so a handler that keeps data past
-// its return must copy it. A non-nil error stops parsing and is returned by
-// the parse function unchanged.
+// Handler receives each parsed message. The parser reuses the Message, its
+// Recipients slice and the memory of its strings for the next message, so a
+// handler must copy what it keeps (Clone, strings.Clone). A map assignment
+// keeps its key too: assigning to an existing key stores the new one. A
+// non-nil error stops parsing and is returned by the parse function
+// unchanged.
 type Handler func(*Message) error
+
+// Clone returns a copy of m that shares no memory with the parser.
+func (m *Message) Clone() Message {
+	c := *m
+	c.ID = strings.Clone(m.ID)
+	c.Sender = strings.Clone(m.Sender)
+	c.Recipients = nil
+	if m.Recipients != nil {
+		c.Recipients = make([]Recipient, len(m.Recipients))
+	}
+	for i, r := range m.Recipients {
+		c.Recipients[i] = Recipient{
+			Address:      strings.Clone(r.Address),
+			OrigAddress:  strings.Clone(r.OrigAddress),
+			DelayReason:  strings.Clone(r.DelayReason),
+			BounceReason: strings.Clone(r.BounceReason),
+		}
+	}
+	return c
+}
 
 // Format is the kind of listing a parser reads.
 type Format int

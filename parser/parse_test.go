@@ -78,7 +78,7 @@ func TestParseStreams(t *testing.T) {
 				if len(ids) == 0 {
 					close(firstSeen)
 				}
-				ids = append(ids, m.ID)
+				ids = append(ids, strings.Clone(m.ID))
 				return nil
 			})
 			if err != nil {

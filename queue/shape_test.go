@@ -212,3 +212,41 @@ func TestValidateShapeOptions(t *testing.T) {
 		})
 	}
 }
+
+// The parser reuses the memory of each message's strings, so whatever the
+// aggregator keeps of a domain or a delay reason must be a copy. The later
+// messages overwrite the strings of the first with text of the same length,
+// which a kept string would then show.
+func TestAggregatorCopiesParserStrings(t *testing.T) {
+	listing := `{"queue_name": "deferred", "queue_id": "A1", "arrival_time": 1796395645, "message_size": 300, "sender": "s@example.org", "recipients": [{"address": "u@first.example", "delay_reason": "host mx.first.example[192.0.2.1] said: 450 4.7.1 greylisted, try again later (in reply to rcpt to command)"}]}
+{"queue_name": "deferred", "queue_id": "A2", "arrival_time": 1796395645, "message_size": 300, "sender": "s@example.org", "recipients": [{"address": "u@other.example", "delay_reason": "host mx.other.example[192.0.2.2] said: 451 4.3.0 temporary failure, go later (in reply to rcpt to command)"}]}
+{"queue_name": "deferred", "queue_id": "A3", "arrival_time": 1796395645, "message_size": 300, "sender": "s@example.org", "recipients": [{"address": "u@third.example", "delay_reason": "host mx.third.example[192.0.2.3] said: 452 4.2.2 mailbox is full, come later (in reply to rcpt to command)"}]}
+`
+	start := time.Unix(1796395700, 0)
+	aggregator := NewShapeAggregator(DefaultShapeOptions(), start)
+	if err := parser.ParseJSON(strings.NewReader(listing), aggregator.Add); err != nil {
+		t.Fatal(err)
+	}
+	shape := aggregator.Finish(start)[parser.QueueDeferred].Shape
+
+	var domains []string
+	for _, d := range shape.TopDomains {
+		domains = append(domains, d.Domain)
+	}
+	slices.Sort(domains)
+	if want := []string{"first.example", "other.example", "third.example"}; !slices.Equal(domains, want) {
+		t.Errorf("top domains %q, want %q", domains, want)
+	}
+
+	for _, dsn := range []string{"4.7.1", "4.3.0", "4.2.2"} {
+		found := false
+		for r, n := range shape.Reasons {
+			if r.DSN == dsn && n == 1 {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no reason with DSN %s and 1 recipient in %v", dsn, shape.Reasons)
+		}
+	}
+}

@@ -83,7 +83,7 @@ func NewShapeAggregator(options ShapeOptions, start time.Time) *Aggregator {
 
 func (a *Aggregator) addQueue(name string) *queueCounter {
 	counter := &queueCounter{name: strings.Clone(name), stats: &Stats{}, shape: newShapeCounter(a.options, a.start)}
-	a.queues[name] = counter
+	a.queues[counter.name] = counter
 	return counter
 }
 
