@@ -21,8 +21,8 @@ import (
 // size. forced_expire (Postfix 3.5 and later) may be missing. Errors in the
 // input are *SyntaxError values, and an error from h is returned unchanged.
 //
-// The strings of one message usually share one allocation, so a handler
-// that keeps one of them keeps the others in memory too.
+// The strings of a message are only valid until h returns, as Handler
+// documents.
 func ParseJSON(r io.Reader, h Handler) error {
 	return parseJSONLines(newLineReader(r), h)
 }
