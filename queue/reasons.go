@@ -26,14 +26,10 @@ const (
 	maxPublishedDSNs = 20
 )
 
-// reasonCounter counts the recipients of one queue by Reason. Recipients in
-// a row often share a reason, so a run of one reason is counted in pending
-// and added to the maps once.
+// reasonCounter counts the recipients of one queue by Reason.
 type reasonCounter struct {
 	byReason map[Reason]int64
 	byDSN    map[string]int64
-	last     Reason // the reason of the current run
-	pending  int64  // recipients in the current run, not yet in the maps
 }
 
 func newReasonCounter() *reasonCounter {
@@ -41,35 +37,19 @@ func newReasonCounter() *reasonCounter {
 }
 
 func (c *reasonCounter) add(r Reason) {
-	if c.pending > 0 && r == c.last {
-		c.pending++
-		return
-	}
-	c.flush()
-	c.last, c.pending = r, 1
-}
-
-// flush adds the current run to the maps.
-func (c *reasonCounter) flush() {
-	if c.pending == 0 {
-		return
-	}
-	r := c.last
 	if r.DSN != "" {
 		if _, tracked := c.byDSN[r.DSN]; tracked || len(c.byDSN) < maxTrackedDSNs {
-			c.byDSN[r.DSN] += c.pending
+			c.byDSN[r.DSN]++
 		} else {
 			r.DSN = ""
 		}
 	}
-	c.byReason[r] += c.pending
-	c.pending = 0
+	c.byReason[r]++
 }
 
 // counts returns the recipients by Reason, with every category present under
 // DSN "" (zero when none) and at most maxPublishedDSNs distinct codes.
 func (c *reasonCounter) counts() map[Reason]int64 {
-	c.flush()
 	published := make(map[string]bool, maxPublishedDSNs)
 	for _, dsn := range c.topDSNs() {
 		published[dsn] = true

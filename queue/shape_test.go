@@ -189,28 +189,6 @@ func TestReasonCounterCapsDSNs(t *testing.T) {
 	}
 }
 
-func TestReasonCounterRuns(t *testing.T) {
-	refused := Reason{Category: reason.ConnectionRefused}
-	greylisted := Reason{Category: reason.Greylisted, DSN: "4.7.1"}
-	counter := newReasonCounter()
-	for _, r := range []Reason{refused, refused, greylisted, refused, greylisted, greylisted} {
-		counter.add(r)
-	}
-	counts := counter.counts()
-	if n := counts[refused]; n != 3 {
-		t.Errorf("connection_refused: %d recipients, want 3", n)
-	}
-	if n := counts[greylisted]; n != 3 {
-		t.Errorf("greylisted 4.7.1: %d recipients, want 3", n)
-	}
-
-	// Counting goes on after counts.
-	counter.add(refused)
-	if n := counter.counts()[refused]; n != 4 {
-		t.Errorf("connection_refused after one more: %d recipients, want 4", n)
-	}
-}
-
 func TestValidateShapeOptions(t *testing.T) {
 	tests := []struct {
 		name    string
