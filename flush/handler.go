@@ -87,7 +87,7 @@ type request struct {
 type response struct {
 	Result  string `json:"result"`
 	Error   string `json:"error,omitempty"`   // reason the request failed, for any result but ok
-	Command string `json:"command,omitempty"` // the postqueue command line, once one was chosen
+	Command string `json:"command,omitempty"` // the postqueue command line that ran, if one did
 	// Message is postqueue's stderr, such as `postqueue: fatal: Flush
 	// service is not configured for destination "example.net"`.
 	Message           string  `json:"message,omitempty"`

@@ -262,6 +262,9 @@ func TestHandlerQueueIDNotDeferred(t *testing.T) {
 			if resp.Result != ResultInvalid {
 				t.Errorf("result = %q, want invalid", resp.Result)
 			}
+			if resp.Command != "" {
+				t.Errorf("command = %q, want none: no flush ran", resp.Command)
+			}
 			if got := s.postqueue.calls(t); len(got) != 1 || got[0] != "-j" {
 				t.Errorf("postqueue ran with %q, want only the listing", got)
 			}

@@ -25,7 +25,7 @@ type Flusher struct {
 
 // FlushResult describes a finished flush command.
 type FlushResult struct {
-	Command string // the command line that ran
+	Command string // the command line that ran, empty when the flush was rejected before running
 	*Result        // nil when the command could not start
 }
 
@@ -75,7 +75,7 @@ func (f *Flusher) Flush(ctx context.Context) (*FlushResult, error) {
 // destination that fast_flush_domains lists.
 func (f *Flusher) FlushSite(ctx context.Context, site string) (*FlushResult, error) {
 	if err := checkArgument("site", site); err != nil {
-		return &FlushResult{Command: f.command("-s", site).String()}, err
+		return &FlushResult{}, err
 	}
 	return f.run(ctx, "-s", site)
 }
@@ -85,17 +85,17 @@ func (f *Flusher) FlushSite(ctx context.Context, site string) (*FlushResult, err
 // ErrNotInQueue or a *NotDeferredError if not.
 func (f *Flusher) FlushQueueID(ctx context.Context, id string) (*FlushResult, error) {
 	if err := checkArgument("queue ID", id); err != nil {
-		return &FlushResult{Command: f.command("-i", id).String()}, err
+		return &FlushResult{}, err
 	}
 	if f.Lister != nil {
 		queue, err := f.findMessage(ctx, id)
 		switch {
 		case err != nil:
-			return &FlushResult{Command: f.command("-i", id).String()}, err
+			return &FlushResult{}, err
 		case queue == "":
-			return &FlushResult{Command: f.command("-i", id).String()}, fmt.Errorf("queue ID %s: %w", id, ErrNotInQueue)
+			return &FlushResult{}, fmt.Errorf("queue ID %s: %w", id, ErrNotInQueue)
 		case queue != parser.QueueDeferred:
-			return &FlushResult{Command: f.command("-i", id).String()}, &NotDeferredError{ID: id, Queue: queue}
+			return &FlushResult{}, &NotDeferredError{ID: id, Queue: queue}
 		}
 	}
 	return f.run(ctx, "-i", id)

@@ -181,7 +181,11 @@ func TestFlushQueueIDChecksQueue(t *testing.T) {
 			path, calls := fakePostqueue(t, "exit 0")
 			f := newTestFlusher(path)
 			f.Lister = &Postqueue{Path: path, Format: parser.FormatJSON, Runner: f.Runner}
-			_, err := f.FlushQueueID(context.Background(), tt.id)
+			result, err := f.FlushQueueID(context.Background(), tt.id)
+			ran := len(tt.wantCalls) == 2
+			if got := result.Command != ""; got != ran {
+				t.Errorf("Command = %q, want one only when the flush ran", result.Command)
+			}
 
 			var notDeferred *NotDeferredError
 			switch {
