@@ -46,6 +46,7 @@ const minPausedPipe = 256 << 10
 // when it filled to less than a quarter.
 type batchReader struct {
 	r        io.Reader
+	conn     syscall.RawConn     // the pipe's descriptor; nil when r is not a file
 	pause    func(time.Duration) // nil for a pipe too small to pause on
 	capacity int                 // bytes the pipe holds
 	wait     time.Duration // the next pause
@@ -65,6 +66,7 @@ func newBatchReader(r io.Reader) *batchReader {
 	if err != nil {
 		return b
 	}
+	b.conn = conn
 	b.pause = func(d time.Duration) { waitHangup(conn, d) }
 	_ = conn.Control(func(fd uintptr) {
 		size, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0)
@@ -79,6 +81,11 @@ func newBatchReader(r io.Reader) *batchReader {
 }
 
 func (b *batchReader) Read(p []byte) (int, error) {
+	if b.conn != nil {
+		if err := waitReadable(b.conn); err != nil {
+			return 0, err
+		}
+	}
 	n, err := b.r.Read(p)
 	b.gathered += n
 	if b.pause != nil && err == nil && n < len(p) {
@@ -92,6 +99,32 @@ func (b *batchReader) Read(p []byte) (int, error) {
 		b.gathered = 0
 	}
 	return n, err
+}
+
+// readableCheck is how often waitReadable checks that the file is still
+// open.
+var readableCheck = unix.NsecToTimespec(int64(time.Second))
+
+// waitReadable blocks until the pipe has data or no writer is left, so that
+// the read after it returns at once. Run closes the file when it gives up on
+// a command whose stdout a process outside the process group keeps open. The
+// wait then fails within readableCheck and the reading goroutine ends. A
+// blocking read(2) would keep a thread for as long as that process lives.
+func waitReadable(conn syscall.RawConn) error {
+	for {
+		ready := false
+		err := conn.Control(func(fd uintptr) {
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			n, _ := unix.Ppoll(fds, &readableCheck, nil)
+			ready = n > 0
+		})
+		if err != nil {
+			return err
+		}
+		if ready {
+			return nil
+		}
+	}
 }
 
 // waitHangup blocks until the last writer of the pipe closes it, or for d.

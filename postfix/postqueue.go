@@ -77,7 +77,7 @@ func (p *Postqueue) list(ctx context.Context, format parser.Format, h parser.Han
 	}
 
 	result, err := p.Runner.Run(ctx, cmd, func(stdout io.Reader) error {
-		_, err := parser.Parse(newBatchReader(stdout), format, opts, h)
+		_, err := parser.Parse(stdout, format, opts, h)
 		return err
 	})
 	listResult := &ListResult{Format: format, Result: result}

@@ -54,13 +54,14 @@ type Runner struct {
 // command to exit. consume must read until EOF or return an error; a consume
 // error stops the command.
 //
-// consume runs in its own goroutine. When the time limit runs out or ctx is
-// cancelled, Run kills the process group and waits at most WaitDelay for
-// consume to return. A process that left the group, with setsid(1) for
-// example, can keep stdout open beyond that: Run then returns its error at
-// once, and consume goes on until the pipe closes. consume may therefore
-// still run, and call whatever it calls, after Run has returned an error, so
-// a caller must discard everything that consume produced for a failed Run.
+// consume runs in its own goroutine, and reads stdout through a batchReader.
+// When the time limit runs out or ctx is cancelled, Run kills the process
+// group and waits at most WaitDelay for consume to return. A process that
+// left the group, with setsid(1) for example, can keep stdout open beyond
+// that: Run then returns its error at once and closes stdout, and the next
+// read of consume fails within a second. consume may therefore still run,
+// and call whatever it calls, after Run has returned an error, so a caller
+// must discard everything that consume produced for a failed Run.
 //
 // The error is an *Error for a command that could not start, timed out or
 // exited non-zero, or the error of consume, wrapped in an *Error of
@@ -92,7 +93,8 @@ func (r *Runner) Run(ctx context.Context, cmd Command, consume func(io.Reader) e
 	}
 	// Closing a blocking *os.File while another goroutine reads it returns
 	// at once, and the descriptor is closed when that read returns, so an
-	// abandoned consume cannot read from a reused descriptor.
+	// abandoned consume cannot read from a reused descriptor. Its next read
+	// then fails: see waitReadable.
 	defer stdout.Close()
 	c.Stdout = stdoutWriter
 
@@ -110,7 +112,7 @@ func (r *Runner) Run(ctx context.Context, cmd Command, consume func(io.Reader) e
 	}
 	started := running.add(c)
 
-	consumeErr, stdoutClosed := readStdout(ctx, c, stdout, consume)
+	consumeErr, stdoutClosed := readStdout(ctx, c, newBatchReader(stdout), consume)
 	waitErr := c.Wait()
 	killedAtShutdown := running.remove(c) || !started
 
