@@ -118,11 +118,17 @@ func (d *jsonScanner) memberName() ([]byte, bool) {
 	return line[start:end], d.nextToken() == ':'
 }
 
-// stringValue reads a string value, appends it unescaped to d.decoded and
-// returns its place there.
+// stringValue reads a string value and returns its place: in d.line when it
+// has no escapes and only printable ASCII, else appended unescaped to
+// d.decoded.
 func (d *jsonScanner) stringValue() (span, bool) {
 	if d.nextToken() != '"' {
 		return span{}, false
+	}
+	if end := skipPlainString(d.line, d.pos); end < len(d.line) && d.line[end] == '"' {
+		sp := span{start: d.pos, end: end, inLine: true}
+		d.pos = end + 1
+		return sp, true
 	}
 	start := len(d.decoded)
 	for {
@@ -136,7 +142,7 @@ func (d *jsonScanner) stringValue() (span, bool) {
 		switch c := d.line[end]; {
 		case c == '"':
 			d.pos++
-			return span{start, len(d.decoded)}, true
+			return span{start: start, end: len(d.decoded)}, true
 		case c == '\\':
 			if !d.unescape() {
 				return span{}, false

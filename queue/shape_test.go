@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/parser"
@@ -224,7 +225,9 @@ func TestAggregatorCopiesParserStrings(t *testing.T) {
 `
 	start := time.Unix(1796395700, 0)
 	aggregator := NewShapeAggregator(DefaultShapeOptions(), start)
-	if err := parser.ParseJSON(strings.NewReader(listing), aggregator.Add); err != nil {
+	// One byte per read makes the parser's buffer take each line where the
+	// last one was.
+	if err := parser.ParseJSON(iotest.OneByteReader(strings.NewReader(listing)), aggregator.Add); err != nil {
 		t.Fatal(err)
 	}
 	shape := aggregator.Finish(start)[parser.QueueDeferred].Shape
