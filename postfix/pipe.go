@@ -49,8 +49,8 @@ type batchReader struct {
 	conn     syscall.RawConn     // the pipe's descriptor; nil when r is not a file
 	pause    func(time.Duration) // nil for a pipe too small to pause on
 	capacity int                 // bytes the pipe holds
-	wait     time.Duration // the next pause
-	gathered int           // bytes read since the last pause
+	wait     time.Duration       // the next pause
+	gathered int                 // bytes read since the last pause
 }
 
 // newBatchReader returns a batchReader for r. When r is a pipe, a pause waits
