@@ -11,12 +11,12 @@ import (
 
 // Bounds of the pause of batchReader. postqueue writes one message per
 // write(2), and reading each message with its own read(2) cost more CPU than
-// parsing it on the 2-core lab machine. Postfix 3.7's showq
-// filled the pipe at 7 to 13 MB/s there, so maxPipePause gathers 220 to 420
-// KB. Longer pauses cost less: each one costs system calls, a thread wake-up
+// parsing it on the 2-core lab machine. Postfix 3.7's showq filled the pipe
+// at 7 to 13 MB/s there, so maxPipePause gathers 220 to 420 KB. Longer
+// pauses cost less, because each one costs system calls, a thread wake-up
 // and work of the Go runtime's monitor thread. At 10,000 messages, the
-// exporter's CPU time per scrape was 29 ms with 8 ms pauses, 27 ms with 16
-// ms and 23 ms with 32 and 64 ms.
+// exporter's CPU time per scrape was 29 ms with 8 ms pauses, 27 ms with
+// 16 ms, and 23 ms with 32 and 64 ms.
 const (
 	minPipePause = time.Millisecond
 	maxPipePause = 32 * time.Millisecond
@@ -34,8 +34,8 @@ const defaultPipeSize = 64 << 10
 // minPausedPipe is the smallest pipe capacity that batchReader pauses on.
 // Linux refuses to resize pipes for a user whose pipes already hold
 // fs.pipe-user-pages-soft pages, and new pipes then hold 8 KiB. Pausing on
-// such a pipe made the scrape of a fast stand-in postqueue over 10 times slower
-// than the stand-in alone, so batchReader reads it as the data arrives.
+// such a pipe made the scrape of a fast stand-in postqueue over 10 times
+// slower than the stand-in alone, so batchReader reads it as data arrives.
 const minPausedPipe = 256 << 10
 
 // batchReader reads a pipe that its writer fills in small pieces. After each
