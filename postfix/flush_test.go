@@ -3,7 +3,7 @@ package postfix
 import (
 	"context"
 	"errors"
-	"os"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,37 +12,18 @@ import (
 	"github.com/postfix-queue-exporter/postfix_queue_exporter/parser"
 )
 
-// fakePostqueue writes a shell script that replaces postqueue: it
-// appends its arguments to a file, prints the listing in
-// testdata/flush/listing.jsonl for -j, and then runs body. It returns the
-// script's path and a function that returns the argument lines so far.
+// fakePostqueue writes a postqueue stand-in with recordingPostqueue that
+// prints the listing in testdata/flush/listing.jsonl for -j, and otherwise
+// runs body. It returns the script's path and a function that returns the
+// argument lines so far.
 func fakePostqueue(t *testing.T, body string) (string, func() []string) {
 	t.Helper()
-	dir := t.TempDir()
 	listing, err := filepath.Abs("testdata/flush/listing.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	argsFile := filepath.Join(dir, "args")
-	script := "#!/bin/sh\n" +
-		"printf '%s\\n' \"$*\" >> '" + argsFile + "'\n" +
-		"for arg; do [ \"$arg\" = -j ] && exec cat '" + listing + "'; done\n" +
-		body + "\n"
-	path := filepath.Join(dir, "postqueue")
-	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	calls := func() []string {
-		data, err := os.ReadFile(argsFile)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-	}
-	return path, calls
+	path, calls := recordingPostqueue(t, fmt.Sprintf("for arg; do [ \"$arg\" = -j ] && exec cat %q; done\n%s", listing, body))
+	return path, func() []string { return readCalls(t, calls) }
 }
 
 func newTestFlusher(path string) *Flusher {
