@@ -155,27 +155,7 @@ func TestCollectorGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
 			collector := New(log.NewLogfmtLogger(log.NewSyncWriter(&logs)), time.Second, tt.instances...)
-			golden := filepath.Join("testdata", strings.ReplaceAll(tt.name, " ", "-")+".prom")
-
-			if *update {
-				writeGolden(t, collector, golden)
-			}
-			expected, err := os.Open(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./collector/ -update to create it)", err)
-			}
-			defer expected.Close()
-			if err := testutil.CollectAndCompare(collector, expected); err != nil {
-				t.Errorf("output differs from %s (rerun with -update if the change is intended):\n%v", golden, err)
-			}
-
-			problems, err := testutil.CollectAndLint(collector)
-			if err != nil {
-				t.Fatalf("CollectAndLint: %v", err)
-			}
-			for _, problem := range problems {
-				t.Errorf("lint: %s: %s", problem.Metric, problem.Text)
-			}
+			checkGolden(t, collector, tt.name)
 
 			for _, want := range tt.wantLog {
 				if !strings.Contains(logs.String(), want) {
@@ -183,6 +163,33 @@ func TestCollectorGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkGolden compares the named metrics of collector, or all of them, with
+// testdata/NAME.prom (blanks in name become dashes), after rewriting the
+// file with -update, and reports what testutil.CollectAndLint finds.
+func checkGolden(t *testing.T, collector prometheus.Collector, name string, metricNames ...string) {
+	t.Helper()
+	golden := filepath.Join("testdata", strings.ReplaceAll(name, " ", "-")+".prom")
+	if *update {
+		writeGolden(t, collector, golden)
+	}
+	expected, err := os.Open(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./collector/ -update to create it)", err)
+	}
+	defer expected.Close()
+	if err := testutil.CollectAndCompare(collector, expected, metricNames...); err != nil {
+		t.Errorf("output differs from %s (rerun with -update if the change is intended):\n%v", golden, err)
+	}
+
+	problems, err := testutil.CollectAndLint(collector)
+	if err != nil {
+		t.Fatalf("CollectAndLint: %v", err)
+	}
+	for _, problem := range problems {
+		t.Errorf("lint: %s: %s", problem.Metric, problem.Text)
 	}
 }
 

@@ -3,7 +3,6 @@ package collector
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -80,27 +79,7 @@ func TestShapeGolden(t *testing.T) {
 			collector := New(log.NewNopLogger(), time.Second, tt.instances...)
 			collector.SnapshotAge = true
 			collector.Now = func() time.Time { return mixed.Time.Add(45 * time.Second) }
-			golden := filepath.Join("testdata", strings.ReplaceAll(tt.name, " ", "-")+".prom")
-
-			if *update {
-				writeGolden(t, collector, golden)
-			}
-			expected, err := os.Open(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./collector/ -update to create it)", err)
-			}
-			defer expected.Close()
-			if err := testutil.CollectAndCompare(collector, expected, shapeMetrics...); err != nil {
-				t.Errorf("output differs from %s (rerun with -update if the change is intended):\n%v", golden, err)
-			}
-
-			problems, err := testutil.CollectAndLint(collector)
-			if err != nil {
-				t.Fatalf("CollectAndLint: %v", err)
-			}
-			for _, problem := range problems {
-				t.Errorf("lint: %s: %s", problem.Metric, problem.Text)
-			}
+			checkGolden(t, collector, tt.name, shapeMetrics...)
 		})
 	}
 }
