@@ -46,36 +46,32 @@ const minPausedPipe = 256 << 10
 // when it filled to less than a quarter.
 type batchReader struct {
 	r        io.Reader
-	conn     syscall.RawConn     // the pipe's descriptor; nil when r is not a file
+	conn     syscall.RawConn     // the pipe's descriptor; nil in tests that read other sources
 	pause    func(time.Duration) // nil for a pipe too small to pause on
 	capacity int                 // bytes the pipe holds
 	wait     time.Duration       // the next pause
 	gathered int                 // bytes read since the last pause
 }
 
-// newBatchReader returns a batchReader for r. When r is a pipe, a pause waits
-// for its last writer to close it, for at most the pause time, and a pipe
-// smaller than minPausedPipe gets no pauses.
-func newBatchReader(r io.Reader) *batchReader {
-	b := &batchReader{r: r, pause: time.Sleep, capacity: defaultPipeSize, wait: maxPipePause}
-	f, ok := r.(*os.File)
-	if !ok {
-		return b
-	}
+// newBatchReader returns a batchReader for the read end of a pipe. A pause
+// waits for the pipe's last writer to close it, for at most the pause time,
+// and a pipe smaller than minPausedPipe, or a file that is not a pipe, gets
+// no pauses.
+func newBatchReader(f *os.File) *batchReader {
+	b := &batchReader{r: f, capacity: defaultPipeSize, wait: maxPipePause}
 	conn, err := f.SyscallConn()
 	if err != nil {
 		return b
 	}
 	b.conn = conn
-	b.pause = func(d time.Duration) { waitHangup(conn, d) }
 	_ = conn.Control(func(fd uintptr) {
 		size, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0)
 		if err == nil && size > 0 {
 			b.capacity = size
 		}
 	})
-	if b.capacity < minPausedPipe {
-		b.pause = nil
+	if b.capacity >= minPausedPipe {
+		b.pause = func(d time.Duration) { waitHangup(conn, d) }
 	}
 	return b
 }
@@ -112,30 +108,32 @@ var readableCheck = unix.NsecToTimespec(int64(time.Second))
 // blocking read(2) would keep a thread for as long as that process lives.
 func waitReadable(conn syscall.RawConn) error {
 	for {
-		ready := false
-		err := conn.Control(func(fd uintptr) {
-			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-			n, _ := unix.Ppoll(fds, &readableCheck, nil)
-			ready = n > 0
-		})
-		if err != nil {
+		ready, err := poll(conn, unix.POLLIN, readableCheck)
+		if err != nil || ready {
 			return err
-		}
-		if ready {
-			return nil
 		}
 	}
 }
 
 // waitHangup blocks until the last writer of the pipe closes it, or for d.
-// It waits in ppoll(2) for no event at all: Linux then reports only the
-// hang-up, not each write. An error such as EINTR just ends the wait early.
+// It waits for no event at all: Linux then reports only the hang-up, not
+// each write. An error such as EINTR just ends the wait early.
 func waitHangup(conn syscall.RawConn, d time.Duration) {
-	timeout := unix.NsecToTimespec(int64(d))
-	_ = conn.Control(func(fd uintptr) {
-		fds := []unix.PollFd{{Fd: int32(fd)}}
-		_, _ = unix.Ppoll(fds, &timeout, nil)
+	_, _ = poll(conn, 0, unix.NsecToTimespec(int64(d)))
+}
+
+// poll waits in ppoll(2) until the descriptor of conn has one of events, or
+// the hang-up that Linux always reports, or until timeout, and reports
+// whether it had an event. The error comes from conn.Control, for a closed
+// file for example. Errors of ppoll itself, such as EINTR, count as no event.
+func poll(conn syscall.RawConn, events int16, timeout unix.Timespec) (bool, error) {
+	ready := false
+	err := conn.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+		n, _ := unix.Ppoll(fds, &timeout, nil)
+		ready = n > 0
 	})
+	return ready, err
 }
 
 // blockingPipe returns a pipe whose read end is a blocking file descriptor.

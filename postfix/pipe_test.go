@@ -177,17 +177,17 @@ func TestBatchReaderSmallPipeNoPauses(t *testing.T) {
 	}
 }
 
-func TestNewBatchReaderOnOtherReaders(t *testing.T) {
+func TestBatchReaderFileNoPauses(t *testing.T) {
 	file, err := os.Open(os.DevNull)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer file.Close()
-	for _, r := range []io.Reader{strings.NewReader("x"), file} {
-		reader := newBatchReader(r)
-		if reader.capacity != defaultPipeSize || reader.wait != maxPipePause {
-			t.Errorf("%T: capacity %d, wait %v; want %d, %v", r, reader.capacity, reader.wait,
-				defaultPipeSize, maxPipePause)
-		}
+	reader := newBatchReader(file)
+	if reader.capacity != defaultPipeSize || reader.wait != maxPipePause {
+		t.Errorf("capacity %d, wait %v; want %d, %v", reader.capacity, reader.wait, defaultPipeSize, maxPipePause)
+	}
+	if reader.pause != nil {
+		t.Error("a file that is not a pipe gets pauses, want none")
 	}
 }
